@@ -1,0 +1,240 @@
+//! Borrowed text and label sets: views into the scrape buffer, unescaped only on demand.
+
+use std::borrow::Cow;
+use std::fmt;
+
+/// Which escape sequences a piece of text uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Escapes {
+    /// Label values, quoted names and OpenMetrics HELP: `\\`, `\"` and `\n`.
+    Quoted,
+    /// Prometheus text 0.0.4 HELP: `\\` and `\n` only.
+    PromHelp,
+}
+
+/// A borrowed piece of UTF-8 text as it stands in the buffer, escapes and all.
+///
+/// [`Text::unescaped`] allocates only when the text contains a backslash. An unknown escape
+/// (`\z`) is kept as it is, as Prometheus does.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Text<'a> {
+    raw: &'a str,
+    escaped: bool,
+    escapes: Escapes,
+}
+
+impl<'a> Text<'a> {
+    pub(crate) fn new(raw: &'a str, escapes: Escapes) -> Text<'a> {
+        let escaped = memchr::memchr(b'\\', raw.as_bytes()).is_some();
+        Text {
+            raw,
+            escaped,
+            escapes,
+        }
+    }
+
+    /// Text that has no escapes.
+    pub(crate) fn plain(raw: &'a str) -> Text<'a> {
+        Text {
+            raw,
+            escaped: false,
+            escapes: Escapes::Quoted,
+        }
+    }
+
+    /// The text as written, escapes included.
+    pub fn raw(&self) -> &'a str {
+        self.raw
+    }
+
+    /// Whether the text contains a backslash, so that unescaping may change it.
+    pub fn has_escapes(&self) -> bool {
+        self.escaped
+    }
+
+    /// The text with its escapes resolved; borrowed unless there was an escape.
+    pub fn unescaped(&self) -> Cow<'a, str> {
+        if !self.escaped {
+            return Cow::Borrowed(self.raw);
+        }
+        let mut out = String::with_capacity(self.raw.len());
+        let mut chars = self.raw.chars();
+        while let Some(c) = chars.next() {
+            if c != '\\' {
+                out.push(c);
+                continue;
+            }
+            match (chars.next(), self.escapes) {
+                (Some('\\'), _) => out.push('\\'),
+                (Some('n'), _) => out.push('\n'),
+                (Some('"'), Escapes::Quoted) => out.push('"'),
+                (Some(other), _) => {
+                    out.push('\\');
+                    out.push(other);
+                }
+                (None, _) => out.push('\\'),
+            }
+        }
+        Cow::Owned(out)
+    }
+
+    /// Whether the unescaped text equals `s`, without allocating when there are no escapes.
+    pub fn eq_str(&self, s: &str) -> bool {
+        if self.escaped {
+            self.unescaped() == s
+        } else {
+            self.raw == s
+        }
+    }
+}
+
+impl fmt::Debug for Text<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.unescaped(), f)
+    }
+}
+
+impl fmt::Display for Text<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.unescaped())
+    }
+}
+
+/// One label of a [`LabelSet`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Label<'a> {
+    /// The label name (quoted UTF-8 names come back without their quotes).
+    pub name: Text<'a>,
+    /// The label value, without its quotes.
+    pub value: Text<'a>,
+}
+
+/// The labels of a sample or exemplar: a validated span of the buffer, read lazily.
+///
+/// Iterating does not allocate. A metric name written inside the braces
+/// (`{"my.metric", a="b"}`) is not a label and is skipped.
+#[derive(Clone, Copy, PartialEq, Eq, Default)]
+pub struct LabelSet<'a> {
+    /// The bytes between `{` and `}`; validated by the parser before a `LabelSet` is made.
+    raw: &'a [u8],
+    len: u16,
+}
+
+impl<'a> LabelSet<'a> {
+    pub(crate) fn new(raw: &'a [u8], len: u16) -> LabelSet<'a> {
+        LabelSet { raw, len }
+    }
+
+    /// The bytes between the braces, as written.
+    pub fn raw(&self) -> &'a [u8] {
+        self.raw
+    }
+
+    /// How many labels there are.
+    pub fn len(&self) -> usize {
+        usize::from(self.len)
+    }
+
+    /// Whether there are no labels.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The labels in the order written.
+    pub fn iter(&self) -> LabelIter<'a> {
+        LabelIter { rest: self.raw }
+    }
+
+    /// The value of the label `name`, if present.
+    pub fn get(&self, name: &str) -> Option<Text<'a>> {
+        self.iter().find(|l| l.name.eq_str(name)).map(|l| l.value)
+    }
+}
+
+impl fmt::Debug for LabelSet<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map()
+            .entries(self.iter().map(|l| (l.name, l.value)))
+            .finish()
+    }
+}
+
+impl<'a> IntoIterator for LabelSet<'a> {
+    type Item = Label<'a>;
+    type IntoIter = LabelIter<'a>;
+    fn into_iter(self) -> LabelIter<'a> {
+        self.iter()
+    }
+}
+
+/// Iterator over the labels of a [`LabelSet`].
+#[derive(Debug, Clone)]
+pub struct LabelIter<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Iterator for LabelIter<'a> {
+    type Item = Label<'a>;
+
+    fn next(&mut self) -> Option<Label<'a>> {
+        // The span was validated by the parser, so this reader can be forgiving: it skips
+        // separators and stops at anything it does not expect instead of failing.
+        loop {
+            self.skip_separators();
+            let (&first, _) = self.rest.split_first()?;
+            let name = if first == b'"' {
+                let (text, rest) = split_quoted(self.rest)?;
+                self.rest = rest;
+                self.skip_blanks();
+                if self.rest.first() != Some(&b'=') {
+                    // A quoted string on its own is the metric name, not a label.
+                    continue;
+                }
+                text
+            } else {
+                let end = self
+                    .rest
+                    .iter()
+                    .position(|&b| !crate::lex::is_label_name_byte(b))
+                    .unwrap_or(self.rest.len());
+                let (name, rest) = self.rest.split_at(end);
+                self.rest = rest;
+                Text::plain(std::str::from_utf8(name).ok()?)
+            };
+            self.skip_blanks();
+            self.rest = self.rest.strip_prefix(b"=")?;
+            self.skip_blanks();
+            let (value, rest) = split_quoted(self.rest)?;
+            self.rest = rest;
+            return Some(Label { name, value });
+        }
+    }
+}
+
+impl LabelIter<'_> {
+    fn skip_blanks(&mut self) {
+        let n = self
+            .rest
+            .iter()
+            .take_while(|&&b| b == b' ' || b == b'\t')
+            .count();
+        self.rest = self.rest.get(n..).unwrap_or_default();
+    }
+
+    fn skip_separators(&mut self) {
+        let n = self
+            .rest
+            .iter()
+            .take_while(|&&b| b == b' ' || b == b'\t' || b == b',')
+            .count();
+        self.rest = self.rest.get(n..).unwrap_or_default();
+    }
+}
+
+/// Splits `"text"rest` into the text between the quotes and the rest after them.
+fn split_quoted(s: &[u8]) -> Option<(Text<'_>, &[u8])> {
+    let body = s.strip_prefix(b"\"")?;
+    let end = crate::lex::find_closing_quote(body)?;
+    let text = std::str::from_utf8(body.get(..end)?).ok()?;
+    Some((Text::new(text, Escapes::Quoted), body.get(end + 1..)?))
+}

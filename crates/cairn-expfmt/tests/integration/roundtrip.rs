@@ -1,0 +1,1 @@
+//! parse(encode(x)) == x, by proptest.
