@@ -124,7 +124,12 @@ fn label_set(out: &mut String, name: Option<&str>, labels: &Labels) {
             out.push(',');
         }
         first = false;
-        let _ = write!(out, "{}=\"{}\"", quoted_if_needed(&l.name, false), escape(&l.value, true));
+        let _ = write!(
+            out,
+            "{}=\"{}\"",
+            quoted_if_needed(&l.name, false),
+            escape(&l.value, true)
+        );
     }
     out.push('}');
 }
@@ -163,8 +168,20 @@ fn float(out: &mut String, v: f64) {
 }
 
 /// Milliseconds as decimal seconds with three fraction digits.
+///
+/// Readers convert with `int64(seconds * 1000)`, which truncates: where the float product
+/// falls just below the integer, a trailing `5` (half a millisecond) makes the text read
+/// back as the same millisecond.
 fn seconds(out: &mut String, ms: i64) {
     let sign = if ms < 0 { "-" } else { "" };
     let abs = ms.unsigned_abs();
+    let start = out.len();
     let _ = write!(out, "{sign}{}.{:03}", abs / 1000, abs % 1000);
+    let back = out
+        .get(start..)
+        .and_then(|t| crate::number::parse_f64(t.as_bytes()))
+        .map(crate::number::seconds_to_ms);
+    if back != Some(ms) {
+        out.push('5');
+    }
 }

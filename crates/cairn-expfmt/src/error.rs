@@ -35,7 +35,13 @@ pub struct Error {
 }
 
 impl Error {
-    pub(crate) fn new(kind: ErrorKind, message: String, offset: usize, line: u32, column: u32) -> Error {
+    pub(crate) fn new(
+        kind: ErrorKind,
+        message: String,
+        offset: usize,
+        line: u32,
+        column: u32,
+    ) -> Error {
         Error {
             kind,
             message,

@@ -44,14 +44,28 @@ pub struct Exposition {
     pub families: Vec<MetricFamily>,
     /// Exemplars dropped in scrape mode.
     pub dropped_exemplars: u64,
-    /// Why they were dropped.
+    /// Why they were dropped (at most [`crate::Limits::max_warnings`]).
     pub warnings: Vec<Error>,
+    /// Every error, in order. The families hold what parsed; an exposition with errors is
+    /// invalid as a whole.
+    pub errors: Vec<Error>,
 }
 
 impl Exposition {
     /// How many samples all families hold.
     pub fn sample_count(&self) -> usize {
         self.families.iter().map(|f| f.samples.len()).sum()
+    }
+
+    /// How many distinct series (sample name and label set) the samples belong to.
+    pub fn series_count(&self) -> usize {
+        let series: std::collections::HashSet<(&str, &Labels)> = self
+            .families
+            .iter()
+            .flat_map(|f| &f.samples)
+            .map(|s| (s.name.as_str(), &s.labels))
+            .collect();
+        series.len()
     }
 
     /// How many exemplars all samples carry.
@@ -68,7 +82,10 @@ impl Exposition {
 pub(crate) fn owned_labels(set: crate::LabelSet<'_>) -> Labels {
     let mut labels = Labels::new();
     for l in set {
-        labels.set(l.name.unescaped().into_owned(), l.value.unescaped().into_owned());
+        labels.set(
+            l.name.unescaped().into_owned(),
+            l.value.unescaped().into_owned(),
+        );
     }
     labels
 }
@@ -100,6 +117,16 @@ fn belongs(fam: &MetricFamily, sample: &str) -> bool {
 /// # Errors
 /// Every error the parser reports, in order; an exposition with any error is rejected whole.
 pub fn parse_families(buf: &[u8], format: Format, mode: Mode) -> Result<Exposition, Vec<Error>> {
+    let exposition = parse_exposition(buf, format, mode);
+    if exposition.errors.is_empty() {
+        Ok(exposition)
+    } else {
+        Err(exposition.errors)
+    }
+}
+
+/// Parses a whole exposition into owned families, keeping what parsed and every error.
+pub fn parse_exposition(buf: &[u8], format: Format, mode: Mode) -> Exposition {
     let mut parser = Parser::new(buf, format, mode);
     let mut families: Vec<MetricFamily> = Vec::new();
     let mut errors = Vec::new();
@@ -118,7 +145,9 @@ pub fn parse_families(buf: &[u8], format: Format, mode: Mode) -> Result<Expositi
             _ => None,
         };
         if let Some(name) = meta_name {
-            let current = families.last_mut().filter(|f| f.name == name && f.samples.is_empty());
+            let current = families
+                .last_mut()
+                .filter(|f| f.name == name && f.samples.is_empty());
             let fam = match current {
                 Some(f) => f,
                 None => {
@@ -126,7 +155,9 @@ pub fn parse_families(buf: &[u8], format: Format, mode: Mode) -> Result<Expositi
                         name,
                         ..MetricFamily::default()
                     });
-                    let Some(f) = families.last_mut() else { continue };
+                    let Some(f) = families.last_mut() else {
+                        continue;
+                    };
                     f
                 }
             };
@@ -150,12 +181,10 @@ pub fn parse_families(buf: &[u8], format: Format, mode: Mode) -> Result<Expositi
             }
         }
     }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    Ok(Exposition {
+    Exposition {
         families,
         dropped_exemplars: parser.dropped_exemplars(),
         warnings: parser.warnings().to_vec(),
-    })
+        errors,
+    }
 }

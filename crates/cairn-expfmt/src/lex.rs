@@ -6,7 +6,10 @@ const LABEL_START: u8 = 4;
 const LABEL: u8 = 8;
 
 /// Byte classes: one table look-up per byte on the hot path.
-#[expect(clippy::indexing_slicing, reason = "the const loop runs i over 0..256, the table's length")]
+#[expect(
+    clippy::indexing_slicing,
+    reason = "the const loop runs i over 0..256, the table's length"
+)]
 static CLASS: [u8; 256] = {
     let mut t = [0u8; 256];
     let mut i = 0;

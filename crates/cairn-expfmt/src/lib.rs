@@ -45,6 +45,8 @@ mod cursor;
 mod encode;
 mod error;
 mod family;
+#[doc(hidden)]
+pub mod fuzzing;
 mod lex;
 mod negotiate;
 mod number;
@@ -54,7 +56,7 @@ mod text;
 
 pub use encode::{encode_openmetrics, encode_prometheus};
 pub use error::{Error, ErrorKind};
-pub use family::{Exposition, FamilySample, MetricFamily, parse_families};
+pub use family::{Exposition, FamilySample, MetricFamily, parse_exposition, parse_families};
 pub use negotiate::{SCRAPE_ACCEPT_HEADER, detect_format};
 pub use parser::{Entry, Exemplar, MAX_EXEMPLAR_LABEL_RUNES, Parser, Sample};
 pub use text::{Label, LabelIter, LabelSet, Text};

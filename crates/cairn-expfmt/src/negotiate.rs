@@ -17,12 +17,12 @@ pub(crate) fn from_content_type(content_type: &str) -> Option<Format> {
         // exporter that names no version means 0.0.4.
         "text/plain" => {
             for p in parts {
-                if let Some((k, v)) = p.split_once('=') {
-                    if k.trim().eq_ignore_ascii_case("version") {
-                        let v = v.trim().trim_matches('"');
-                        if v != "0.0.4" && v != "1.0.0" {
-                            return None;
-                        }
+                if let Some((k, v)) = p.split_once('=')
+                    && k.trim().eq_ignore_ascii_case("version")
+                {
+                    let v = v.trim().trim_matches('"');
+                    if v != "0.0.4" && v != "1.0.0" {
+                        return None;
                     }
                 }
             }
@@ -54,14 +54,29 @@ mod tests {
     #[test]
     fn content_types() {
         let cases = [
-            ("application/openmetrics-text; version=1.0.0; charset=utf-8", Some(Format::OpenMetrics)),
-            ("application/openmetrics-text;version=0.0.1", Some(Format::OpenMetrics)),
+            (
+                "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                Some(Format::OpenMetrics),
+            ),
+            (
+                "application/openmetrics-text;version=0.0.1",
+                Some(Format::OpenMetrics),
+            ),
             ("Application/OpenMetrics-Text", Some(Format::OpenMetrics)),
-            ("text/plain; version=0.0.4; charset=utf-8", Some(Format::PrometheusText)),
-            ("text/plain;version=1.0.0;escaping=allow-utf-8", Some(Format::PrometheusText)),
+            (
+                "text/plain; version=0.0.4; charset=utf-8",
+                Some(Format::PrometheusText),
+            ),
+            (
+                "text/plain;version=1.0.0;escaping=allow-utf-8",
+                Some(Format::PrometheusText),
+            ),
             ("text/plain", Some(Format::PrometheusText)),
             ("text/plain; version=2.0", None),
-            ("application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily", None),
+            (
+                "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily",
+                None,
+            ),
             ("", None),
         ];
         for (ct, want) in cases {
@@ -75,7 +90,10 @@ mod tests {
         assert_eq!(detect_format(b"a 1\n# EOF"), Format::OpenMetrics);
         assert_eq!(detect_format(b"# EOF"), Format::OpenMetrics);
         assert_eq!(detect_format(b"a 1\n"), Format::PrometheusText);
-        assert_eq!(detect_format(b"# HELP a # EOF\na 1\n"), Format::PrometheusText);
+        assert_eq!(
+            detect_format(b"# HELP a # EOF\na 1\n"),
+            Format::PrometheusText
+        );
         assert_eq!(detect_format(b"# EOFx\n"), Format::PrometheusText);
     }
 }

@@ -148,7 +148,10 @@ mod tests {
             assert_eq!(parse_f64(s.as_bytes()), Some(want), "{s}");
         }
         for s in ["NaN", "nan", "NAN"] {
-            assert_eq!(parse_f64(s.as_bytes()).map(f64::to_bits), Some(NORMAL_NAN_BITS));
+            assert_eq!(
+                parse_f64(s.as_bytes()).map(f64::to_bits),
+                Some(NORMAL_NAN_BITS)
+            );
         }
         for s in [
             "", "-", "+", ".", "e3", "1e", "1_2", "0x1", "0x1p-3", "0b1", "0o1", "true", "1z",

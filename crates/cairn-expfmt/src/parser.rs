@@ -150,7 +150,8 @@ impl<'a> Parser<'a> {
 
     /// A parser with explicit limits.
     pub fn with_limits(buf: &'a [u8], format: Format, mode: Mode, limits: Limits) -> Parser<'a> {
-        let validator = (format == Format::OpenMetrics && mode == Mode::Strict).then(Validator::new);
+        let validator =
+            (format == Format::OpenMetrics && mode == Mode::Strict).then(Validator::new);
         Parser {
             buf,
             pos: 0,
@@ -217,11 +218,15 @@ impl<'a> Parser<'a> {
             .map_or(0, |i| i + 1);
         let last_line = self.line.saturating_sub(1).max(1);
         if self.format == Format::OpenMetrics && !self.eof_seen {
-            if let Some(v) = self.validator.as_mut() {
-                if let Err(m) = v.finish() {
-                    let e = self.error(last_start, last_line, Fail::new(ErrorKind::Rule, m, end - last_start));
-                    self.pending.push_back(Err(e));
-                }
+            if let Some(v) = self.validator.as_mut()
+                && let Err(m) = v.finish()
+            {
+                let e = self.error(
+                    last_start,
+                    last_line,
+                    Fail::new(ErrorKind::Rule, m, end - last_start),
+                );
+                self.pending.push_back(Err(e));
             }
             let e = self.error(
                 last_start,
@@ -300,11 +305,11 @@ impl<'a> Parser<'a> {
         if line == b"# EOF" {
             self.eof_seen = true;
             self.state = State::Done;
-            if let Some(v) = self.validator.as_mut() {
-                if let Err(m) = v.finish() {
-                    self.pending.push_back(Ok(Entry::Eof));
-                    return Err(Fail::new(ErrorKind::Rule, m, 0));
-                }
+            if let Some(v) = self.validator.as_mut()
+                && let Err(m) = v.finish()
+            {
+                self.pending.push_back(Ok(Entry::Eof));
+                return Err(Fail::new(ErrorKind::Rule, m, 0));
             }
             if next < self.buf.len() {
                 self.pending.push_back(Ok(Entry::Eof));
@@ -324,14 +329,20 @@ impl<'a> Parser<'a> {
             self.state = State::Done;
             return Err(Fail::new(
                 ErrorKind::Eof,
-                format!("expected end of input after \"# EOF\", found {}", found(line.get(5..).unwrap_or_default())),
+                format!(
+                    "expected end of input after \"# EOF\", found {}",
+                    found(line.get(5..).unwrap_or_default())
+                ),
                 5,
             ));
         }
         let mut cur = Cursor::new(line);
         cur.bump(1);
         if !cur.eat(b' ') {
-            return Err(Fail::expected("a space after \"#\" (OpenMetrics has no free comments)", &cur));
+            return Err(Fail::expected(
+                "a space after \"#\" (OpenMetrics has no free comments)",
+                &cur,
+            ));
         }
         let keyword = if cur.eat_slice(b"HELP") {
             "HELP"
@@ -343,7 +354,10 @@ impl<'a> Parser<'a> {
             return Err(Fail::expected("HELP, TYPE, UNIT or EOF after \"# \"", &cur));
         };
         if !cur.eat(b' ') {
-            return Err(Fail::expected(&format!("a space and a metric name after {keyword}"), &cur));
+            return Err(Fail::expected(
+                &format!("a space and a metric name after {keyword}"),
+                &cur,
+            ));
         }
         let name_at = cur.pos();
         let name = self.metric_name(&mut cur)?;
@@ -360,9 +374,19 @@ impl<'a> Parser<'a> {
         let (entry, meta) = match keyword {
             "HELP" => {
                 let text = std::str::from_utf8(text).map_err(|e| {
-                    Fail::new(ErrorKind::Utf8, "help text is not valid UTF-8", text_at + e.valid_up_to())
+                    Fail::new(
+                        ErrorKind::Utf8,
+                        "help text is not valid UTF-8",
+                        text_at + e.valid_up_to(),
+                    )
                 })?;
-                (Entry::Help { name, text: Text::new(text, Escapes::Quoted) }, Meta::Help)
+                (
+                    Entry::Help {
+                        name,
+                        text: Text::new(text, Escapes::Quoted),
+                    },
+                    Meta::Help,
+                )
             }
             "TYPE" => {
                 let kind = MetricType::from_openmetrics_bytes(text).ok_or_else(|| {
@@ -381,14 +405,18 @@ impl<'a> Parser<'a> {
                 if lex::run(text, lex::is_metric_name_byte) != text.len() {
                     return Err(Fail::new(
                         ErrorKind::Syntax,
-                        format!("expected a unit of [a-zA-Z0-9_:] characters, found {}", found(text)),
+                        format!(
+                            "expected a unit of [a-zA-Z0-9_:] characters, found {}",
+                            found(text)
+                        ),
                         text_at,
                     ));
                 }
                 let raw = name.raw().as_bytes();
-                if !text.is_empty()
-                    && !(raw.ends_with(text) && raw.len() > text.len() && raw.get(raw.len() - text.len() - 1) == Some(&b'_'))
-                {
+                let suffix_ok = raw.len() > text.len()
+                    && raw.ends_with(text)
+                    && raw.get(raw.len() - text.len() - 1) == Some(&b'_');
+                if !text.is_empty() && !suffix_ok {
                     return Err(Fail::new(
                         ErrorKind::Rule,
                         format!(
@@ -464,7 +492,11 @@ impl<'a> Parser<'a> {
             ));
         }
         let text = std::str::from_utf8(raw).map_err(|e| {
-            Fail::new(ErrorKind::Utf8, format!("{what} is not valid UTF-8"), open + 1 + e.valid_up_to())
+            Fail::new(
+                ErrorKind::Utf8,
+                format!("{what} is not valid UTF-8"),
+                open + 1 + e.valid_up_to(),
+            )
         })?;
         Ok(Text::new(text, Escapes::Quoted))
     }
@@ -497,7 +529,12 @@ impl<'a> Parser<'a> {
                     cur.bump(1);
                     break;
                 }
-                Some(b'}') => return Err(Fail::expected(&format!("a label name in the {what} (no trailing comma)"), cur)),
+                Some(b'}') => {
+                    return Err(Fail::expected(
+                        &format!("a label name in the {what} (no trailing comma)"),
+                        cur,
+                    ));
+                }
                 _ => {}
             }
             let item_at = cur.pos();
@@ -562,7 +599,10 @@ impl<'a> Parser<'a> {
                 if *prev == label_name {
                     return Err(Fail::new(
                         ErrorKind::Syntax,
-                        format!("label name \"{}\" appears twice", String::from_utf8_lossy(label_name)),
+                        format!(
+                            "label name \"{}\" appears twice",
+                            String::from_utf8_lossy(label_name)
+                        ),
                         item_at,
                     ));
                 }
@@ -609,20 +649,29 @@ impl<'a> Parser<'a> {
                 return Ok(false);
             }
             if cur.at_end() {
-                return Err(Fail::expected(&format!("\",\" or \"}}\" in the {what}"), cur));
+                return Err(Fail::expected(
+                    &format!("\",\" or \"}}\" in the {what}"),
+                    cur,
+                ));
             }
             return Ok(true);
         }
         if cur.eat(b',') {
             if cur.peek() == Some(b'}') {
-                return Err(Fail::expected(&format!("a label name after \",\" in the {what} (no trailing comma)"), cur));
+                return Err(Fail::expected(
+                    &format!("a label name after \",\" in the {what} (no trailing comma)"),
+                    cur,
+                ));
             }
             return Ok(true);
         }
         if cur.eat(b'}') {
             return Ok(false);
         }
-        Err(Fail::expected(&format!("\",\" or \"}}\" in the {what}"), cur))
+        Err(Fail::expected(
+            &format!("\",\" or \"}}\" in the {what}"),
+            cur,
+        ))
     }
 
     /// A sample line of either format.
@@ -652,9 +701,16 @@ impl<'a> Parser<'a> {
         } else {
             match cur.peek() {
                 Some(b) if lex::is_metric_name_start(b) => {}
-                _ => return Err(Fail::expected("a metric name or \"#\" at the start of the line", &cur)),
+                _ => {
+                    return Err(Fail::expected(
+                        "a metric name or \"#\" at the start of the line",
+                        &cur,
+                    ));
+                }
             }
-            let name = Text::plain(std::str::from_utf8(cur.take_while(lex::is_metric_name_byte)).unwrap_or_default());
+            let name = Text::plain(
+                std::str::from_utf8(cur.take_while(lex::is_metric_name_byte)).unwrap_or_default(),
+            );
             if prom {
                 prom_sep = cur.skip_blanks() > 0;
             }
@@ -672,7 +728,12 @@ impl<'a> Parser<'a> {
         };
 
         // Value.
-        let value = self.value_token(&mut cur, prom_sep, "a space and the sample value", "sample value")?;
+        let value = self.value_token(
+            &mut cur,
+            prom_sep,
+            "a space and the sample value",
+            "sample value",
+        )?;
 
         // Timestamp and exemplar.
         let mut timestamp = None;
@@ -684,7 +745,10 @@ impl<'a> Parser<'a> {
                 timestamp = Some(parse_i64(tok).ok_or_else(|| {
                     Fail::new(
                         ErrorKind::Number,
-                        format!("expected a timestamp in integer milliseconds, found {}", found(tok)),
+                        format!(
+                            "expected a timestamp in integer milliseconds, found {}",
+                            found(tok)
+                        ),
                         at,
                     )
                 })?);
@@ -696,15 +760,24 @@ impl<'a> Parser<'a> {
         } else {
             if !cur.at_end() && !cur.rest().starts_with(b" #") {
                 if !cur.eat(b' ') {
-                    return Err(Fail::expected("a space, then a timestamp or exemplar, or end of line after the value", &cur));
+                    return Err(Fail::expected(
+                        "a space, then a timestamp or exemplar, or end of line after the value",
+                        &cur,
+                    ));
                 }
                 let at = cur.pos();
                 let tok = cur.take_while(|b| b != b' ');
-                timestamp = Some(om_timestamp(tok, "timestamp").map_err(|m| Fail::new(ErrorKind::Number, m, at))?);
+                timestamp = Some(
+                    om_timestamp(tok, "timestamp")
+                        .map_err(|m| Fail::new(ErrorKind::Number, m, at))?,
+                );
             }
             if !cur.at_end() {
                 if !cur.rest().starts_with(b" #") {
-                    return Err(Fail::expected("end of line or \" # \" and an exemplar after the timestamp", &cur));
+                    return Err(Fail::expected(
+                        "end of line or \" # \" and an exemplar after the timestamp",
+                        &cur,
+                    ));
                 }
                 match self.exemplar(&mut cur) {
                     Ok(e) => exemplar = Some(e),
@@ -724,7 +797,8 @@ impl<'a> Parser<'a> {
             kind,
         };
         if let Some(v) = self.validator.as_mut() {
-            v.sample(&sample).map_err(|m| Fail::new(ErrorKind::Rule, m, name_at))?;
+            v.sample(&sample)
+                .map_err(|m| Fail::new(ErrorKind::Rule, m, name_at))?;
         }
         Ok(sample)
     }
@@ -752,7 +826,10 @@ impl<'a> Parser<'a> {
         parse_f64(tok).ok_or_else(|| {
             Fail::new(
                 ErrorKind::Number,
-                format!("expected a {what} (a decimal float, +Inf, -Inf or NaN), found {}", found(tok)),
+                format!(
+                    "expected a {what} (a decimal float, +Inf, -Inf or NaN), found {}",
+                    found(tok)
+                ),
                 at,
             )
         })
@@ -766,33 +843,62 @@ impl<'a> Parser<'a> {
             c.bump(2);
             return Err(Fail::new(
                 ErrorKind::Exemplar,
-                format!("expected \" # \" and an exemplar label set, found {}", found(cur.rest())),
+                format!(
+                    "expected \" # \" and an exemplar label set, found {}",
+                    found(cur.rest())
+                ),
                 c.pos(),
             ));
         }
         let set_at = cur.pos();
         let (labels, _) = self
             .label_set(cur, false, "exemplar label set")
-            .map_err(|f| fail(ErrorKind::Exemplar, format!("exemplar: {}", f.message), f.at))?;
+            .map_err(|f| {
+                fail(
+                    ErrorKind::Exemplar,
+                    format!("exemplar: {}", f.message),
+                    f.at,
+                )
+            })?;
         let value = self
-            .value_token(cur, false, "a space and the exemplar value", "exemplar value")
-            .map_err(|f| fail(ErrorKind::Exemplar, format!("exemplar: {}", f.message), f.at))?;
+            .value_token(
+                cur,
+                false,
+                "a space and the exemplar value",
+                "exemplar value",
+            )
+            .map_err(|f| {
+                fail(
+                    ErrorKind::Exemplar,
+                    format!("exemplar: {}", f.message),
+                    f.at,
+                )
+            })?;
         let mut timestamp = None;
         if !cur.at_end() {
             if !cur.eat(b' ') {
                 return Err(Fail::new(
                     ErrorKind::Exemplar,
-                    format!("exemplar: expected a space and a timestamp or end of line, found {}", found(cur.rest())),
+                    format!(
+                        "exemplar: expected a space and a timestamp or end of line, found {}",
+                        found(cur.rest())
+                    ),
                     cur.pos(),
                 ));
             }
             let at = cur.pos();
             let tok = cur.take_while(|b| b != b' ');
-            timestamp = Some(om_timestamp(tok, "exemplar timestamp").map_err(|m| fail(ErrorKind::Exemplar, m, at))?);
+            timestamp = Some(
+                om_timestamp(tok, "exemplar timestamp")
+                    .map_err(|m| fail(ErrorKind::Exemplar, m, at))?,
+            );
             if !cur.at_end() {
                 return Err(Fail::new(
                     ErrorKind::Exemplar,
-                    format!("exemplar: expected end of line after the timestamp, found {}", found(cur.rest())),
+                    format!(
+                        "exemplar: expected end of line after the timestamp, found {}",
+                        found(cur.rest())
+                    ),
                     cur.pos(),
                 ));
             }
@@ -845,7 +951,11 @@ impl<'a> Parser<'a> {
                     .iter()
                     .chain(lenient)
                     .any(|s| s.as_bytes() == suffix);
-                if known { self.family_kind } else { MetricType::Unknown }
+                if known {
+                    self.family_kind
+                } else {
+                    MetricType::Unknown
+                }
             }
             None => MetricType::Unknown,
         }
@@ -884,19 +994,29 @@ impl<'a> Parser<'a> {
             return Ok(Entry::Comment(comment));
         }
         cur.skip_blanks();
-        let name = self.metric_name(&mut cur).map_err(|_| Fail::expected(&format!("a metric name after {keyword}"), &cur))?;
+        let name = self
+            .metric_name(&mut cur)
+            .map_err(|_| Fail::expected(&format!("a metric name after {keyword}"), &cur))?;
         let text: &'a [u8] = if cur.at_end() {
             b""
         } else {
             if !matches!(cur.peek(), Some(b' ' | b'\t')) {
-                return Err(Fail::expected("a space or end of line after the metric name", &cur));
+                return Err(Fail::expected(
+                    "a space or end of line after the metric name",
+                    &cur,
+                ));
             }
             cur.bump(1);
             cur.rest()
         };
         let entry = if keyword == "HELP" {
-            let text = std::str::from_utf8(text)
-                .map_err(|e| Fail::new(ErrorKind::Utf8, "help text is not valid UTF-8", cur.pos() + e.valid_up_to()))?;
+            let text = std::str::from_utf8(text).map_err(|e| {
+                Fail::new(
+                    ErrorKind::Utf8,
+                    "help text is not valid UTF-8",
+                    cur.pos() + e.valid_up_to(),
+                )
+            })?;
             Entry::Help {
                 name,
                 text: Text::new(text, Escapes::PromHelp),
@@ -906,7 +1026,10 @@ impl<'a> Parser<'a> {
             let kind = MetricType::from_prometheus_bytes(word).ok_or_else(|| {
                 Fail::new(
                     ErrorKind::Syntax,
-                    format!("expected one of counter, gauge, histogram, summary, untyped, found {}", found(word)),
+                    format!(
+                        "expected one of counter, gauge, histogram, summary, untyped, found {}",
+                        found(word)
+                    ),
                     cur.pos(),
                 )
             })?;
@@ -926,8 +1049,14 @@ fn cur_line<'a>(cur: &Cursor<'a>) -> &'a [u8] {
 fn om_timestamp(tok: &[u8], what: &str) -> Result<i64, String> {
     match parse_f64(tok) {
         Some(s) if s.is_finite() => Ok(seconds_to_ms(s)),
-        Some(_) => Err(format!("expected a finite {what} in seconds, found {}", found(tok))),
-        None => Err(format!("expected a {what} in seconds (a decimal float), found {}", found(tok))),
+        Some(_) => Err(format!(
+            "expected a finite {what} in seconds, found {}",
+            found(tok)
+        )),
+        None => Err(format!(
+            "expected a {what} in seconds (a decimal float), found {}",
+            found(tok)
+        )),
     }
 }
 

@@ -79,7 +79,10 @@ impl<'a> Family<'a> {
             None => &[""],
             Some(k) => k.openmetrics_suffixes(),
         };
-        suffixes.iter().any(|s| s.as_bytes() == suffix).then_some(suffix)
+        suffixes
+            .iter()
+            .any(|s| s.as_bytes() == suffix)
+            .then_some(suffix)
     }
 
     fn check_hist(&self) -> Result<(), String> {
@@ -88,28 +91,36 @@ impl<'a> Family<'a> {
         if h.last_le != Some(f64::INFINITY) {
             return Err(format!("histogram {name}: the +Inf bucket is missing"));
         }
-        if let Some(count) = h.count {
-            if count != h.last_bucket_value {
-                return Err(format!(
-                    "histogram {name}: count {count} does not equal the +Inf bucket's value {}",
-                    h.last_bucket_value
-                ));
-            }
+        if let Some(count) = h.count
+            && count != h.last_bucket_value
+        {
+            return Err(format!(
+                "histogram {name}: count {count} does not equal the +Inf bucket's value {}",
+                h.last_bucket_value
+            ));
         }
         if h.has_sum && h.count.is_none() {
             return Err(format!("histogram {name}: _sum is present without _count"));
         }
         if h.has_gsum && h.count.is_none() {
-            return Err(format!("gauge histogram {name}: _gsum is present without _gcount"));
+            return Err(format!(
+                "gauge histogram {name}: _gsum is present without _gcount"
+            ));
         }
         if !(h.has_sum || h.has_gsum) && h.count.is_some() {
-            return Err(format!("histogram {name}: a count is present without a sum"));
+            return Err(format!(
+                "histogram {name}: a count is present without a sum"
+            ));
         }
         if h.negative_buckets && h.has_sum {
-            return Err(format!("histogram {name}: a histogram with negative buckets cannot have _sum"));
+            return Err(format!(
+                "histogram {name}: a histogram with negative buckets cannot have _sum"
+            ));
         }
         if !h.negative_buckets && h.negative_gsum {
-            return Err(format!("gauge histogram {name}: _gsum is negative but no bucket is"));
+            return Err(format!(
+                "gauge histogram {name}: _gsum is negative but no bucket is"
+            ));
         }
         Ok(())
     }
@@ -156,14 +167,14 @@ impl<'a> Validator<'a> {
             }
             self.seen_names.insert(full);
         }
-        if let Some(unit) = fam.unit.filter(|u| !u.is_empty()) {
-            if matches!(kind, MetricType::Info | MetricType::StateSet) {
-                return Err(format!(
-                    "{kind} family {} cannot have a unit (found \"{}\")",
-                    fam.display_name(),
-                    String::from_utf8_lossy(unit)
-                ));
-            }
+        if let Some(unit) = fam.unit.filter(|u| !u.is_empty())
+            && matches!(kind, MetricType::Info | MetricType::StateSet)
+        {
+            return Err(format!(
+                "{kind} family {} cannot have a unit (found \"{}\")",
+                fam.display_name(),
+                String::from_utf8_lossy(unit)
+            ));
         }
         if fam.hist_key.is_some() {
             fam.check_hist()?;
@@ -188,7 +199,10 @@ impl<'a> Validator<'a> {
             return Ok(());
         };
         let dup = |what: &str| {
-            format!("a second {what} line for {}; each family has at most one", fam.display_name())
+            format!(
+                "a second {what} line for {}; each family has at most one",
+                fam.display_name()
+            )
         };
         match meta {
             Meta::Help if fam.help => return Err(dup("HELP")),
@@ -203,7 +217,10 @@ impl<'a> Validator<'a> {
 
     pub(crate) fn sample(&mut self, s: &Sample<'a>) -> Result<(), String> {
         let name = s.name.raw().as_bytes();
-        let belongs = self.family.as_ref().is_some_and(|f| f.suffix_of(name).is_some());
+        let belongs = self
+            .family
+            .as_ref()
+            .is_some_and(|f| f.suffix_of(name).is_some());
         if !belongs {
             self.finish()?;
             self.family = Some(Family::new(name, Some(MetricType::Unknown)));
@@ -218,7 +235,8 @@ impl<'a> Validator<'a> {
         use MetricType as T;
 
         if s.exemplar.is_some() {
-            let allowed = (matches!(kind, T::Histogram | T::GaugeHistogram) && suffix == b"_bucket")
+            let allowed = (matches!(kind, T::Histogram | T::GaugeHistogram)
+                && suffix == b"_bucket")
                 || (kind == T::Counter && suffix == b"_total");
             if !allowed {
                 return Err(format!(
@@ -236,17 +254,26 @@ impl<'a> Validator<'a> {
                 | (T::Summary, b"_count" | b"_sum")
         );
         if counter_like && (v.is_nan() || v < 0.0) {
-            return Err(format!("{sname} is {v}; a {kind}'s {} cannot be NaN or negative", String::from_utf8_lossy(suffix)));
+            return Err(format!(
+                "{sname} is {v}; a {kind}'s {} cannot be NaN or negative",
+                String::from_utf8_lossy(suffix)
+            ));
         }
         match (kind, suffix) {
             (T::GaugeHistogram, b"_gsum") if v.is_nan() => {
-                return Err(format!("{sname} is NaN; a gauge histogram's _gsum cannot be NaN"));
+                return Err(format!(
+                    "{sname} is NaN; a gauge histogram's _gsum cannot be NaN"
+                ));
             }
             (T::Summary, b"") if v < 0.0 => {
-                return Err(format!("{sname} is {v}; summary quantile values cannot be negative"));
+                return Err(format!(
+                    "{sname} is {v}; summary quantile values cannot be negative"
+                ));
             }
             (T::Info, _) if v != 1.0 => {
-                return Err(format!("{sname} is {v}; info samples must have the value 1"));
+                return Err(format!(
+                    "{sname} is {v}; info samples must have the value 1"
+                ));
             }
             (T::StateSet, _) if v != 0.0 && v != 1.0 => {
                 return Err(format!("{sname} is {v}; stateset samples must be 0 or 1"));
@@ -257,27 +284,42 @@ impl<'a> Validator<'a> {
         // The label a type requires, which also does not count toward the group.
         let special: Option<&[u8]> = match (kind, suffix) {
             (T::Summary, b"") => {
-                let q = s.labels.get("quantile").ok_or_else(|| format!("summary sample {sname} has no quantile label"))?;
+                let q = s
+                    .labels
+                    .get("quantile")
+                    .ok_or_else(|| format!("summary sample {sname} has no quantile label"))?;
                 let qv = parse_f64(q.raw().as_bytes());
                 if !qv.is_some_and(|q| (0.0..=1.0).contains(&q)) {
-                    return Err(format!("summary sample {sname} has quantile=\"{}\"; it must be a number from 0 to 1", q.raw()));
+                    return Err(format!(
+                        "summary sample {sname} has quantile=\"{}\"; it must be a number from 0 to 1",
+                        q.raw()
+                    ));
                 }
                 Some(b"quantile")
             }
             (T::Histogram | T::GaugeHistogram, b"_bucket") => {
-                let le = s.labels.get("le").ok_or_else(|| format!("bucket {sname} has no le label"))?;
+                let le = s
+                    .labels
+                    .get("le")
+                    .ok_or_else(|| format!("bucket {sname} has no le label"))?;
                 let raw = le.raw();
                 let bound = parse_f64(raw.as_bytes())
                     .filter(|b| !b.is_nan())
-                    .ok_or_else(|| format!("bucket {sname} has le=\"{raw}\"; it must be a number"))?;
+                    .ok_or_else(|| {
+                        format!("bucket {sname} has le=\"{raw}\"; it must be a number")
+                    })?;
                 if bound.is_infinite() && raw != "+Inf" && raw != "-Inf" {
-                    return Err(format!("bucket {sname} has le=\"{raw}\"; infinity is written +Inf"));
+                    return Err(format!(
+                        "bucket {sname} has le=\"{raw}\"; infinity is written +Inf"
+                    ));
                 }
                 Some(b"le")
             }
             (T::StateSet, _) => {
                 if !s.labels.iter().any(|l| l.name.raw().as_bytes() == fam.name) {
-                    return Err(format!("stateset sample {sname} has no label named {fname}"));
+                    return Err(format!(
+                        "stateset sample {sname} has no label named {fname}"
+                    ));
                 }
                 Some(fam.name)
             }
@@ -285,7 +327,11 @@ impl<'a> Validator<'a> {
         };
 
         // Grouping: all samples of one label group stand together, in time order.
-        let key = if kind == T::Info { Vec::new() } else { group_key(s, special) };
+        let key = if kind == T::Info {
+            Vec::new()
+        } else {
+            group_key(s, special)
+        };
         if let Some(group) = &fam.group {
             if *group != key {
                 if fam.seen_groups.contains(&key) {
@@ -296,10 +342,14 @@ impl<'a> Validator<'a> {
             } else {
                 match (fam.group_ts, s.timestamp) {
                     (Some(_), None) | (None, Some(_)) => {
-                        return Err(format!("{sname}: some samples of this group have a timestamp and some do not"));
+                        return Err(format!(
+                            "{sname}: some samples of this group have a timestamp and some do not"
+                        ));
                     }
                     (Some(prev), Some(t)) if t < prev && kind != T::Info => {
-                        return Err(format!("{sname}: timestamps went backwards within a group ({t} ms after {prev} ms)"));
+                        return Err(format!(
+                            "{sname}: timestamps went backwards within a group ({t} ms after {prev} ms)"
+                        ));
                     }
                     _ => {}
                 }
@@ -324,15 +374,24 @@ impl<'a> Validator<'a> {
             let h = &mut fam.hist;
             match suffix {
                 b"_bucket" => {
-                    let bound = s.labels.get("le").and_then(|le| parse_f64(le.raw().as_bytes())).unwrap_or(f64::NAN);
+                    let bound = s
+                        .labels
+                        .get("le")
+                        .and_then(|le| parse_f64(le.raw().as_bytes()))
+                        .unwrap_or(f64::NAN);
                     if bound < 0.0 {
                         h.negative_buckets = true;
                     }
                     if h.last_le.is_some_and(|prev| bound <= prev) {
-                        return Err(format!("{sname}: buckets are not in increasing order of le"));
+                        return Err(format!(
+                            "{sname}: buckets are not in increasing order of le"
+                        ));
                     }
                     if v < h.last_bucket_value {
-                        return Err(format!("{sname}: bucket values decrease ({v} after {})", h.last_bucket_value));
+                        return Err(format!(
+                            "{sname}: bucket values decrease ({v} after {})",
+                            h.last_bucket_value
+                        ));
                     }
                     h.last_le = Some(bound);
                     h.last_bucket_value = v;

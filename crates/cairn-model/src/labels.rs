@@ -54,7 +54,10 @@ impl Labels {
 
     /// Removes `name`, returning its value.
     pub fn remove(&mut self, name: &str) -> Option<String> {
-        let i = self.0.binary_search_by(|l| l.name.as_str().cmp(name)).ok()?;
+        let i = self
+            .0
+            .binary_search_by(|l| l.name.as_str().cmp(name))
+            .ok()?;
         Some(self.0.remove(i).value)
     }
 

@@ -7,3 +7,8 @@
 
 pub use cairn_expfmt as expfmt;
 pub use cairn_model as model;
+
+/// The code examples of README.md, run as doctests so that the README cannot drift.
+#[doc = include_str!("../../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -17,7 +17,10 @@ fn strict_ok(buf: &[u8]) -> Result<(), String> {
 }
 
 fn exceptions() -> Vec<String> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/expfmt/openmetrics-suite-exceptions.txt");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../testdata/expfmt/openmetrics-suite-exceptions.txt"
+    );
     std::fs::read_to_string(path)
         .unwrap_or_default()
         .lines()
@@ -28,7 +31,9 @@ fn exceptions() -> Vec<String> {
 
 #[test]
 fn every_case_matches_should_parse() {
-    let Some(dir) = conformance_dir("openmetrics") else { return };
+    let Some(dir) = conformance_dir("openmetrics") else {
+        return;
+    };
     let exceptions = exceptions();
     let mut cases: Vec<_> = std::fs::read_dir(&dir)
         .expect("read suite dir")
@@ -56,19 +61,37 @@ fn every_case_matches_should_parse() {
             wrong.push(format!("{name}: shouldParse={should}, cairn: {got:?}"));
         }
     }
-    assert!(wrong.is_empty(), "{} of {} cases disagree:\n{}", wrong.len(), checked, wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "{} of {} cases disagree:\n{}",
+        wrong.len(),
+        checked,
+        wrong.join("\n")
+    );
     assert_eq!(checked + exceptions.len(), cases.len());
-    assert!(cases.len() >= 211, "expected the 211 suite cases, found {}", cases.len());
-    eprintln!("openmetrics suite: {checked} of {} cases agree ({} listed exceptions)", cases.len(), exceptions.len());
+    assert!(
+        cases.len() >= 211,
+        "expected the 211 suite cases, found {}",
+        cases.len()
+    );
+    eprintln!(
+        "openmetrics suite: {checked} of {} cases agree ({} listed exceptions)",
+        cases.len(),
+        exceptions.len()
+    );
 }
 
 /// Every valid case also parses in scrape mode, with the same samples as strict mode.
 #[test]
 fn valid_cases_parse_the_same_in_scrape_mode() {
-    let Some(dir) = conformance_dir("openmetrics") else { return };
+    let Some(dir) = conformance_dir("openmetrics") else {
+        return;
+    };
     for entry in std::fs::read_dir(&dir).unwrap() {
         let case = entry.unwrap().path();
-        let Ok(meta) = std::fs::read(case.join("test.json")) else { continue };
+        let Ok(meta) = std::fs::read(case.join("test.json")) else {
+            continue;
+        };
         let meta: serde_json::Value = serde_json::from_slice(&meta).unwrap();
         if meta["shouldParse"] != true {
             continue;
@@ -78,8 +101,17 @@ fn valid_cases_parse_the_same_in_scrape_mode() {
         let mut scrape = Parser::new(&input, Format::OpenMetrics, Mode::Scrape);
         let scraped: Vec<_> = scrape.by_ref().collect();
         // Debug form, so NaN values compare equal to themselves.
-        assert_eq!(format!("{strict:?}"), format!("{scraped:?}"), "{}", case.display());
+        assert_eq!(
+            format!("{strict:?}"),
+            format!("{scraped:?}"),
+            "{}",
+            case.display()
+        );
         assert_eq!(scrape.dropped_exemplars(), 0);
-        assert!(matches!(scraped.last(), Some(Ok(Entry::Eof))), "{}", case.display());
+        assert!(
+            matches!(scraped.last(), Some(Ok(Entry::Eof))),
+            "{}",
+            case.display()
+        );
     }
 }

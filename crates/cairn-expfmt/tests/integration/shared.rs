@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-pub fn conformance_dir(sub: &str) -> Option<PathBuf> {
+pub(crate) fn conformance_dir(sub: &str) -> Option<PathBuf> {
     let base = match std::env::var_os("CAIRN_SHARED") {
         Some(dir) => PathBuf::from(dir),
         None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),

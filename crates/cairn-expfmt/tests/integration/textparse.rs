@@ -39,7 +39,9 @@ fn problems(input: &[u8], format: Format, mode: Mode) -> usize {
 
 #[test]
 fn parse_error_cases() {
-    let Some(dir) = conformance_dir("prometheus-textparse") else { return };
+    let Some(dir) = conformance_dir("prometheus-textparse") else {
+        return;
+    };
     let text = std::fs::read_to_string(dir.join("parse_error_cases.jsonl")).unwrap();
     let (mut accepted, mut rejected) = (0, 0);
     let mut wrong = Vec::new();
@@ -58,7 +60,10 @@ fn parse_error_cases() {
         if should {
             accepted += 1;
             if strict + scrape != 0 {
-                wrong.push(format!("{src}: {:?} must be accepted", String::from_utf8_lossy(&input)));
+                wrong.push(format!(
+                    "{src}: {:?} must be accepted",
+                    String::from_utf8_lossy(&input)
+                ));
             }
         } else {
             rejected += 1;
@@ -79,7 +84,9 @@ fn parse_error_cases() {
 /// two files cannot drift apart unnoticed.
 #[test]
 fn invalid_inputs_are_rejected() {
-    let Some(dir) = conformance_dir("prometheus-textparse") else { return };
+    let Some(dir) = conformance_dir("prometheus-textparse") else {
+        return;
+    };
     let raw = std::fs::read(dir.join("invalid_inputs.txt")).unwrap();
     let rows: Vec<serde_json::Value> = std::fs::read_to_string(dir.join("parse_error_cases.jsonl"))
         .unwrap()
@@ -107,7 +114,11 @@ fn invalid_inputs_are_rejected() {
             .iter()
             .find(|r| r["invalid_inputs_txt_index"].as_u64() == Some(i as u64))
             .expect("row for case");
-        let format = if row["parser"] == "openmetrics" { Format::OpenMetrics } else { Format::PrometheusText };
+        let format = if row["parser"] == "openmetrics" {
+            Format::OpenMetrics
+        } else {
+            Format::PrometheusText
+        };
         assert!(
             problems(case, format, Mode::Strict) > 0,
             "case {i} {:?} must be rejected",
@@ -119,8 +130,11 @@ fn invalid_inputs_are_rejected() {
 /// Prometheus' expected exemplar parses, in scrape mode.
 #[test]
 fn expected_openmetrics_exemplars() {
-    let Some(dir) = conformance_dir("prometheus-textparse") else { return };
-    let inputs = ["om_parse_input.om.txt", "om_parse_utf8_input.om.txt"].map(|f| std::fs::read(dir.join(f)).unwrap());
+    let Some(dir) = conformance_dir("prometheus-textparse") else {
+        return;
+    };
+    let inputs = ["om_parse_input.om.txt", "om_parse_utf8_input.om.txt"]
+        .map(|f| std::fs::read(dir.join(f)).unwrap());
     let mut samples = Vec::new();
     for input in &inputs {
         let mut parser = Parser::new(input, Format::OpenMetrics, Mode::Scrape);
@@ -144,14 +158,27 @@ fn expected_openmetrics_exemplars() {
         let found = samples
             .iter()
             .find(|s| {
-                let mut got: BTreeMap<String, String> =
-                    s.labels.iter().map(|l| (l.name.unescaped().into(), l.value.unescaped().into())).collect();
+                let mut got: BTreeMap<String, String> = s
+                    .labels
+                    .iter()
+                    .map(|l| (l.name.unescaped().into(), l.value.unescaped().into()))
+                    .collect();
                 got.insert("__name__".into(), s.name.unescaped().into());
-                got == labels && s.exemplar.is_some() == !row["exemplar_labels"].is_null()
+                got == labels && s.exemplar.is_some() != row["exemplar_labels"].is_null()
             })
             .unwrap_or_else(|| panic!("no sample for {}", row["input"]));
-        assert_eq!(found.value, row["value"].as_f64().unwrap(), "{}", row["input"]);
-        assert_eq!(found.timestamp, row["timestamp_ms"].as_i64(), "{}", row["input"]);
+        assert_eq!(
+            found.value,
+            row["value"].as_f64().unwrap(),
+            "{}",
+            row["input"]
+        );
+        assert_eq!(
+            found.timestamp,
+            row["timestamp_ms"].as_i64(),
+            "{}",
+            row["input"]
+        );
         let kind = row["family_type"].as_str().unwrap_or("unknown");
         assert_eq!(found.kind.as_openmetrics(), kind, "{}", row["input"]);
         let e = found.exemplar.as_ref().unwrap();
@@ -161,11 +188,24 @@ fn expected_openmetrics_exemplars() {
             .iter()
             .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
             .collect();
-        let got: BTreeMap<String, String> =
-            e.labels.iter().map(|l| (l.name.unescaped().into(), l.value.unescaped().into())).collect();
+        let got: BTreeMap<String, String> = e
+            .labels
+            .iter()
+            .map(|l| (l.name.unescaped().into(), l.value.unescaped().into()))
+            .collect();
         assert_eq!(got, want, "{}", row["input"]);
-        assert_eq!(e.value, row["exemplar_value"].as_f64().unwrap(), "{}", row["input"]);
-        assert_eq!(e.timestamp, row["exemplar_timestamp_ms"].as_i64(), "{}", row["input"]);
+        assert_eq!(
+            e.value,
+            row["exemplar_value"].as_f64().unwrap(),
+            "{}",
+            row["input"]
+        );
+        assert_eq!(
+            e.timestamp,
+            row["exemplar_timestamp_ms"].as_i64(),
+            "{}",
+            row["input"]
+        );
         checked += 1;
     }
     assert_eq!(checked, 10);
@@ -174,13 +214,18 @@ fn expected_openmetrics_exemplars() {
 /// Every exposition file of the vectors parses without an error in scrape mode.
 #[test]
 fn every_vector_file_parses() {
-    let Some(dir) = conformance_dir("prometheus-textparse") else { return };
+    let Some(dir) = conformance_dir("prometheus-textparse") else {
+        return;
+    };
     let mut files = Vec::new();
     for sub in [dir.clone(), dir.join("historical")] {
         for e in std::fs::read_dir(sub).unwrap() {
             let p = e.unwrap().path();
             let name = p.file_name().unwrap().to_string_lossy().into_owned();
-            if name.ends_with(".prom.txt") || name.ends_with(".om.txt") || p.parent().unwrap().ends_with("historical") {
+            if name.ends_with(".prom.txt")
+                || name.ends_with(".om.txt")
+                || p.parent().unwrap().ends_with("historical")
+            {
                 files.push(p);
             }
         }

@@ -1,1 +1,9 @@
-//! Integration tests of the cairn command.
+//! Integration tests of the `cairn` command.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    reason = "a test fails by panicking, with the value that broke it"
+)]
+
+mod check;

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# cairn's test command: everything a fresh machine needs to pass the tests, then the tests.
+#
+# The conformance suites are read from ../shared/conformance (or $CAIRN_SHARED/conformance);
+# where that folder is absent, the tests that need it print SKIP and check nothing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -d "${CAIRN_SHARED:-../shared}/conformance" ]; then
+  echo "WARNING: ${CAIRN_SHARED:-../shared}/conformance is absent: conformance tests will SKIP" >&2
+fi
+
+cargo test --workspace --locked
+# The benches are run by hand (see benches/README.md), but they must always build.
+cargo bench --workspace --locked --no-run
