@@ -15,7 +15,9 @@ use crate::lex;
 pub fn encode_openmetrics(families: &[MetricFamily], out: &mut String) {
     for fam in families {
         let name = quoted_if_needed(&fam.name, true);
-        if fam.kind != MetricType::Unknown || fam.help.is_some() || fam.unit.is_some() {
+        // A family with no samples lives only in its metadata, so it always gets a TYPE line.
+        let typed = fam.kind != MetricType::Unknown || fam.samples.is_empty();
+        if typed || fam.help.is_some() || fam.unit.is_some() {
             let _ = writeln!(out, "# TYPE {name} {}", fam.kind.as_openmetrics());
         }
         if let Some(unit) = &fam.unit {
@@ -58,7 +60,7 @@ pub fn encode_prometheus(families: &[MetricFamily], out: &mut String) {
         if let Some(help) = &fam.help {
             let _ = writeln!(out, "# HELP {name} {}", escape(help, false));
         }
-        if fam.kind != MetricType::Unknown || fam.help.is_some() {
+        if fam.kind != MetricType::Unknown || fam.help.is_some() || fam.samples.is_empty() {
             let kind = fam.kind.as_prometheus().unwrap_or("untyped");
             let _ = writeln!(out, "# TYPE {name} {kind}");
         }

@@ -70,16 +70,29 @@ pub(crate) fn run(s: &[u8], f: impl Fn(u8) -> bool) -> usize {
 }
 
 /// The index of the quote that closes a quoted string whose body starts `body`, skipping
-/// backslash escapes; `None` when the string is not closed.
+/// backslash escapes, and whether the string holds any escape; `None` when it is not closed.
 #[inline]
-pub(crate) fn find_closing_quote(body: &[u8]) -> Option<usize> {
+pub(crate) fn find_closing_quote(body: &[u8]) -> Option<(usize, bool)> {
+    let mut escaped = false;
     let mut i = 0;
+    // Label values are mostly short: a plain loop beats memchr's set-up there.
+    while i < 32 {
+        match body.get(i)? {
+            b'"' => return Some((i, escaped)),
+            b'\\' => {
+                escaped = true;
+                i += 2;
+            }
+            _ => i += 1,
+        }
+    }
     loop {
         let j = i + memchr::memchr2(b'"', b'\\', body.get(i..)?)?;
         if body.get(j) == Some(&b'"') {
-            return Some(j);
+            return Some((j, escaped));
         }
         // A backslash escapes the next byte, whatever it is.
+        escaped = true;
         i = j + 2;
     }
 }
@@ -90,9 +103,21 @@ mod tests {
 
     #[test]
     fn quotes() {
-        assert_eq!(find_closing_quote(b"abc\" x"), Some(3));
-        assert_eq!(find_closing_quote(b"a\\\"c\" x"), Some(4));
-        assert_eq!(find_closing_quote(b"a\\\\\" x"), Some(3));
+        assert_eq!(find_closing_quote(b"abc\" x"), Some((3, false)));
+        assert_eq!(find_closing_quote(b"a\\\"c\" x"), Some((4, true)));
+        assert_eq!(find_closing_quote(b"a\\\\\" x"), Some((3, true)));
+        let long = [
+            b"x".repeat(40),
+            b"\\\"".to_vec(),
+            b"y".repeat(40),
+            b"\"".to_vec(),
+        ]
+        .concat();
+        assert_eq!(find_closing_quote(&long), Some((82, true)));
+        let long = [b"x".repeat(31), b"\\\"".to_vec(), b"\"".to_vec()].concat();
+        assert_eq!(find_closing_quote(&long), Some((33, true)));
+        let long = [b"x".repeat(100), b"\"".to_vec()].concat();
+        assert_eq!(find_closing_quote(&long), Some((100, false)));
         assert_eq!(find_closing_quote(b"abc"), None);
         assert_eq!(find_closing_quote(b"abc\\"), None);
         assert_eq!(find_closing_quote(b"\\"), None);

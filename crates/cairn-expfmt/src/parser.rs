@@ -137,6 +137,9 @@ pub struct Parser<'a> {
     family: &'a [u8],
     family_kind: MetricType,
     validator: Option<Validator<'a>>,
+    /// The whole buffer as text, when it is all valid UTF-8 (the usual case): then tokens
+    /// are sliced from it without checking each again.
+    utf8: Option<&'a str>,
     pending: VecDeque<Result<Entry<'a>, Error>>,
     warnings: Vec<Error>,
     dropped_exemplars: u64,
@@ -165,6 +168,7 @@ impl<'a> Parser<'a> {
             family: b"",
             family_kind: MetricType::Unknown,
             validator,
+            utf8: std::str::from_utf8(buf).ok(),
             pending: VecDeque::new(),
             warnings: Vec::new(),
             dropped_exemplars: 0,
@@ -373,11 +377,11 @@ impl<'a> Parser<'a> {
         let text = cur.rest();
         let (entry, meta) = match keyword {
             "HELP" => {
-                let text = std::str::from_utf8(text).map_err(|e| {
+                let text = self.str_at(text_at, text).map_err(|bad| {
                     Fail::new(
                         ErrorKind::Utf8,
                         "help text is not valid UTF-8",
-                        text_at + e.valid_up_to(),
+                        text_at + bad,
                     )
                 })?;
                 (
@@ -428,7 +432,7 @@ impl<'a> Parser<'a> {
                         text_at,
                     ));
                 }
-                let unit = Text::plain(std::str::from_utf8(text).unwrap_or_default());
+                let unit = Text::plain(self.ascii_at(text_at, text));
                 (Entry::Unit { name, unit }, Meta::Unit(text))
             }
         };
@@ -460,8 +464,29 @@ impl<'a> Parser<'a> {
             Some(b) if lex::is_metric_name_start(b) => {}
             _ => return Err(Fail::expected("a metric name", cur)),
         }
+        let at = cur.pos();
         let name = cur.take_while(lex::is_metric_name_byte);
-        Ok(Text::plain(std::str::from_utf8(name).unwrap_or_default()))
+        Ok(Text::plain(self.ascii_at(at, name)))
+    }
+
+    /// The text of `bytes`, which start at `at` in the current line: a slice of the
+    /// buffer's text when the whole buffer is UTF-8 (checked once, up front), otherwise
+    /// checked here. `Err` holds the offset of the first invalid byte within `bytes`.
+    #[inline]
+    fn str_at(&self, at: usize, bytes: &'a [u8]) -> Result<&'a str, usize> {
+        if let Some(text) = self.utf8 {
+            let start = self.line_start + at;
+            if let Some(s) = text.get(start..start + bytes.len()) {
+                return Ok(s);
+            }
+        }
+        std::str::from_utf8(bytes).map_err(|e| e.valid_up_to())
+    }
+
+    /// [`Parser::str_at`] for bytes the grammar already limits to ASCII.
+    #[inline]
+    fn ascii_at(&self, at: usize, bytes: &'a [u8]) -> &'a str {
+        self.str_at(at, bytes).unwrap_or_default()
     }
 
     /// A quoted string at the cursor: checks closing quote, length and UTF-8.
@@ -471,14 +496,15 @@ impl<'a> Parser<'a> {
             return Err(Fail::expected(&format!("a quoted {what}"), cur));
         }
         let body = cur.rest();
-        let Some(end) = find_closing_quote(body) else {
+        let Some((end, escaped)) = find_closing_quote(body) else {
             return Err(Fail::new(
                 ErrorKind::Syntax,
                 format!("expected a closing quote for the {what} that opens here"),
                 open,
             ));
         };
-        let raw = cur.slice_to(cur.pos() + end);
+        let raw_at = cur.pos();
+        let raw = cur.slice_to(raw_at + end);
         cur.bump(1);
         if raw.len() > self.limits.max_label_bytes {
             return Err(Fail::new(
@@ -491,14 +517,14 @@ impl<'a> Parser<'a> {
                 open,
             ));
         }
-        let text = std::str::from_utf8(raw).map_err(|e| {
+        let text = self.str_at(raw_at, raw).map_err(|bad| {
             Fail::new(
                 ErrorKind::Utf8,
                 format!("{what} is not valid UTF-8"),
-                open + 1 + e.valid_up_to(),
+                raw_at + bad,
             )
         })?;
-        Ok(Text::new(text, Escapes::Quoted))
+        Ok(Text::with_escapes(text, escaped, Escapes::Quoted))
     }
 
     /// A label set starting at `{`. Returns the set and a metric name found inside it.
@@ -509,7 +535,6 @@ impl<'a> Parser<'a> {
         what: &str,
     ) -> LineResult<'a, (LabelSet<'a>, Option<Text<'a>>)> {
         let prom = self.format == Format::PrometheusText;
-        let open = cur.pos();
         if !cur.eat(b'{') {
             return Err(Fail::expected("\"{\"", cur));
         }
@@ -624,12 +649,18 @@ impl<'a> Parser<'a> {
             }
         }
         // The cursor is just past "}".
-        let raw = {
-            let mut c = Cursor::new(cur_line(cur));
-            c.bump(body_start);
-            c.slice_to(cur.pos().saturating_sub(1))
-        };
-        let _ = open;
+        let raw = cur
+            .line()
+            .get(body_start..cur.pos().saturating_sub(1))
+            .unwrap_or_default();
+        // Every quoted piece was checked, the rest is ASCII: this cannot fail.
+        let raw = self.str_at(body_start, raw).map_err(|bad| {
+            Fail::new(
+                ErrorKind::Utf8,
+                format!("{what} is not valid UTF-8"),
+                body_start + bad,
+            )
+        })?;
         let len = u16::try_from(count).unwrap_or(u16::MAX);
         Ok((LabelSet::new(raw, len), name_in_braces))
     }
@@ -708,9 +739,8 @@ impl<'a> Parser<'a> {
                     ));
                 }
             }
-            let name = Text::plain(
-                std::str::from_utf8(cur.take_while(lex::is_metric_name_byte)).unwrap_or_default(),
-            );
+            let at = cur.pos();
+            let name = Text::plain(self.ascii_at(at, cur.take_while(lex::is_metric_name_byte)));
             if prom {
                 prom_sep = cur.skip_blanks() > 0;
             }
@@ -1010,11 +1040,11 @@ impl<'a> Parser<'a> {
             cur.rest()
         };
         let entry = if keyword == "HELP" {
-            let text = std::str::from_utf8(text).map_err(|e| {
+            let text = self.str_at(cur.pos(), text).map_err(|bad| {
                 Fail::new(
                     ErrorKind::Utf8,
                     "help text is not valid UTF-8",
-                    cur.pos() + e.valid_up_to(),
+                    cur.pos() + bad,
                 )
             })?;
             Entry::Help {

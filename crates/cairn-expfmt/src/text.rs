@@ -26,6 +26,11 @@ pub struct Text<'a> {
 impl<'a> Text<'a> {
     pub(crate) fn new(raw: &'a str, escapes: Escapes) -> Text<'a> {
         let escaped = memchr::memchr(b'\\', raw.as_bytes()).is_some();
+        Text::with_escapes(raw, escaped, escapes)
+    }
+
+    /// Text whose escape flag the caller already knows.
+    pub(crate) fn with_escapes(raw: &'a str, escaped: bool, escapes: Escapes) -> Text<'a> {
         Text {
             raw,
             escaped,
@@ -115,18 +120,18 @@ pub struct Label<'a> {
 /// (`{"my.metric", a="b"}`) is not a label and is skipped.
 #[derive(Clone, Copy, PartialEq, Eq, Default)]
 pub struct LabelSet<'a> {
-    /// The bytes between `{` and `}`; validated by the parser before a `LabelSet` is made.
-    raw: &'a [u8],
+    /// The text between `{` and `}`; validated by the parser before a `LabelSet` is made.
+    raw: &'a str,
     len: u16,
 }
 
 impl<'a> LabelSet<'a> {
-    pub(crate) fn new(raw: &'a [u8], len: u16) -> LabelSet<'a> {
+    pub(crate) fn new(raw: &'a str, len: u16) -> LabelSet<'a> {
         LabelSet { raw, len }
     }
 
-    /// The bytes between the braces, as written.
-    pub fn raw(&self) -> &'a [u8] {
+    /// The text between the braces, as written.
+    pub fn raw(&self) -> &'a str {
         self.raw
     }
 
@@ -170,7 +175,7 @@ impl<'a> IntoIterator for LabelSet<'a> {
 /// Iterator over the labels of a [`LabelSet`].
 #[derive(Debug, Clone)]
 pub struct LabelIter<'a> {
-    rest: &'a [u8],
+    rest: &'a str,
 }
 
 impl<'a> Iterator for LabelIter<'a> {
@@ -178,63 +183,46 @@ impl<'a> Iterator for LabelIter<'a> {
 
     fn next(&mut self) -> Option<Label<'a>> {
         // The span was validated by the parser, so this reader can be forgiving: it skips
-        // separators and stops at anything it does not expect instead of failing.
+        // separators and stops at anything it does not expect instead of failing. Every cut
+        // falls on an ASCII delimiter, so slicing the str never fails.
         loop {
-            self.skip_separators();
-            let (&first, _) = self.rest.split_first()?;
+            self.skip(|b| b == b' ' || b == b'\t' || b == b',');
+            let first = *self.rest.as_bytes().first()?;
             let name = if first == b'"' {
-                let (text, rest) = split_quoted(self.rest)?;
-                self.rest = rest;
-                self.skip_blanks();
-                if self.rest.first() != Some(&b'=') {
+                let text = self.quoted()?;
+                self.skip(|b| b == b' ' || b == b'\t');
+                if self.rest.as_bytes().first() != Some(&b'=') {
                     // A quoted string on its own is the metric name, not a label.
                     continue;
                 }
                 text
             } else {
-                let end = self
-                    .rest
-                    .iter()
-                    .position(|&b| !crate::lex::is_label_name_byte(b))
-                    .unwrap_or(self.rest.len());
-                let (name, rest) = self.rest.split_at(end);
-                self.rest = rest;
-                Text::plain(std::str::from_utf8(name).ok()?)
+                let n = crate::lex::run(self.rest.as_bytes(), crate::lex::is_label_name_byte);
+                let name = self.rest.get(..n)?;
+                self.rest = self.rest.get(n..)?;
+                Text::plain(name)
             };
-            self.skip_blanks();
-            self.rest = self.rest.strip_prefix(b"=")?;
-            self.skip_blanks();
-            let (value, rest) = split_quoted(self.rest)?;
-            self.rest = rest;
+            self.skip(|b| b == b' ' || b == b'\t');
+            self.rest = self.rest.strip_prefix('=')?;
+            self.skip(|b| b == b' ' || b == b'\t');
+            let value = self.quoted()?;
             return Some(Label { name, value });
         }
     }
 }
 
-impl LabelIter<'_> {
-    fn skip_blanks(&mut self) {
-        let n = self
-            .rest
-            .iter()
-            .take_while(|&&b| b == b' ' || b == b'\t')
-            .count();
+impl<'a> LabelIter<'a> {
+    fn skip(&mut self, f: impl Fn(u8) -> bool) {
+        let n = crate::lex::run(self.rest.as_bytes(), f);
         self.rest = self.rest.get(n..).unwrap_or_default();
     }
 
-    fn skip_separators(&mut self) {
-        let n = self
-            .rest
-            .iter()
-            .take_while(|&&b| b == b' ' || b == b'\t' || b == b',')
-            .count();
-        self.rest = self.rest.get(n..).unwrap_or_default();
+    /// `"text"` at the start of the rest: the text between the quotes.
+    fn quoted(&mut self) -> Option<Text<'a>> {
+        let body = self.rest.strip_prefix('"')?;
+        let (end, escaped) = crate::lex::find_closing_quote(body.as_bytes())?;
+        let text = body.get(..end)?;
+        self.rest = body.get(end + 1..)?;
+        Some(Text::with_escapes(text, escaped, Escapes::Quoted))
     }
-}
-
-/// Splits `"text"rest` into the text between the quotes and the rest after them.
-fn split_quoted(s: &[u8]) -> Option<(Text<'_>, &[u8])> {
-    let body = s.strip_prefix(b"\"")?;
-    let end = crate::lex::find_closing_quote(body)?;
-    let text = std::str::from_utf8(body.get(..end)?).ok()?;
-    Some((Text::new(text, Escapes::Quoted), body.get(end + 1..)?))
 }
