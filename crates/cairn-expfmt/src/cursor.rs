@@ -74,6 +74,15 @@ impl<'a> Cursor<'a> {
         rest.get(..n).unwrap_or_default()
     }
 
+    /// Consumes a run of name bytes (`[a-zA-Z0-9_]`, and `:` when `colon`).
+    #[inline]
+    pub(crate) fn take_name(&mut self, colon: bool) -> &'a [u8] {
+        let rest = self.rest();
+        let n = crate::lex::name_len(rest, colon);
+        self.pos += n;
+        rest.get(..n).unwrap_or_default()
+    }
+
     /// Consumes spaces and tabs (Prometheus text only); returns how many.
     #[inline]
     pub(crate) fn skip_blanks(&mut self) -> usize {

@@ -14,60 +14,95 @@ const POW10: [f64; 23] = [
 ];
 
 /// Parses a float value. NaN comes back with Prometheus' normal NaN bit pattern.
+///
+/// The grammar is checked here; the value is computed exactly by Clinger's fast path when the
+/// mantissa has at most 19 digits, fits 2^53 and the decimal exponent is within 10^±22 (every
+/// power of ten there is exact in an f64), and by the standard library's correctly rounded
+/// parser otherwise.
 pub(crate) fn parse_f64(s: &[u8]) -> Option<f64> {
     let (&first, _) = s.split_first()?;
-    if !(first.is_ascii_digit() || first == b'.' || first == b'-' || first == b'+') {
-        return parse_special(s);
-    }
-    // Fast path: [-+]?digits(.digits)? with at most 19 significant digits and no exponent.
-    // Exact when the mantissa fits 2^53 and the power of ten is exact (Clinger's fast path);
-    // otherwise fall back to the standard library's correctly rounded parser.
     let (neg, body) = match first {
         b'-' => (true, s.get(1..)?),
         b'+' => (false, s.get(1..)?),
-        _ => (false, s),
+        b'0'..=b'9' | b'.' => (false, s),
+        _ => return parse_special(s),
     };
+    let mut i = 0;
     let mut mantissa: u64 = 0;
+    let mut significant = 0u32;
+    let mut exact = true;
     let mut digits = 0usize;
-    let mut frac_digits = 0usize;
-    let mut seen_dot = false;
-    let mut simple = true;
-    for &b in body {
+    let mut frac_digits: i32 = 0;
+    let mut in_fraction = false;
+    while let Some(&b) = body.get(i) {
         match b {
             b'0'..=b'9' => {
-                if digits < 19 {
-                    mantissa = mantissa * 10 + u64::from(b - b'0');
+                let d = u64::from(b - b'0');
+                if significant < 19 {
+                    mantissa = mantissa * 10 + d;
                     if mantissa != 0 {
-                        digits += 1;
+                        significant += 1;
                     }
                 } else {
-                    simple = false;
+                    exact = false;
                 }
-                if seen_dot {
-                    frac_digits += 1;
+                digits += 1;
+                if in_fraction {
+                    frac_digits = frac_digits.saturating_add(1);
                 }
             }
-            b'.' if !seen_dot => seen_dot = true,
-            b'e' | b'E' | b'+' | b'-' | b'.' => simple = false,
-            b'i' | b'I' | b'n' | b'N' if !seen_dot => return parse_special(s),
-            _ => return None,
+            b'.' if !in_fraction => in_fraction = true,
+            _ => break,
         }
+        i += 1;
     }
-    let has_digit = body.iter().any(u8::is_ascii_digit);
-    if !has_digit {
+    if digits == 0 {
+        // "-inf", "+Infinity", or nothing a number can be.
         return parse_special(s);
     }
-    if simple && mantissa < (1 << 53) && frac_digits < POW10.len() {
-        let m = mantissa as f64;
-        let v = match POW10.get(frac_digits) {
-            Some(p) if frac_digits > 0 => m / p,
-            _ => m,
+    let mut exponent: i32 = 0;
+    if let Some(b'e' | b'E') = body.get(i) {
+        i += 1;
+        let exp_neg = match body.get(i) {
+            Some(b'-') => {
+                i += 1;
+                true
+            }
+            Some(b'+') => {
+                i += 1;
+                false
+            }
+            _ => false,
         };
+        let start = i;
+        while let Some(&b @ b'0'..=b'9') = body.get(i) {
+            exponent = exponent
+                .saturating_mul(10)
+                .saturating_add(i32::from(b - b'0'));
+            i += 1;
+        }
+        if i == start {
+            return None;
+        }
+        if exp_neg {
+            exponent = -exponent;
+        }
+    }
+    if i != body.len() {
+        return None;
+    }
+    let scale = exponent.saturating_sub(frac_digits);
+    if exact && mantissa < (1 << 53) && (-22..=22).contains(&scale) {
+        let m = mantissa as f64;
+        let p = POW10
+            .get(scale.unsigned_abs() as usize)
+            .copied()
+            .unwrap_or(1.0);
+        let v = if scale < 0 { m / p } else { m * p };
         return Some(if neg { -v } else { v });
     }
-    // The bytes are ASCII digits, signs, dots and exponent markers here.
-    let text = std::str::from_utf8(s).ok()?;
-    text.parse::<f64>().ok()
+    // Grammar checked: ASCII digits, one dot, an exponent. Let the standard library round.
+    std::str::from_utf8(s).ok()?.parse::<f64>().ok()
 }
 
 /// `[sign] (inf | infinity)` or `nan`, case-insensitive.
@@ -139,6 +174,16 @@ mod tests {
             ("7.424100000000001e-05", 7.424100000000001e-05),
             ("0.1", 0.1),
             ("123456789012345678901234567890", 1.2345678901234568e29),
+            ("4.4046288803e+10", 44_046_288_803.0),
+            ("7.6238e-05", 7.6238e-05),
+            ("1.7268398142239082e+09", 1.7268398142239082e+09),
+            ("2.5e-30", 2.5e-30),
+            ("1e22", 1e22),
+            ("1e23", 1e23),
+            ("1E+308", 1e308),
+            ("12345678901234567890123e-3", 1.2345678901234568e19),
+            ("0.000000000000000000000000001", 1e-27),
+            ("+.5", 0.5),
             ("+Inf", f64::INFINITY),
             ("-inf", f64::NEG_INFINITY),
             ("Infinity", f64::INFINITY),
@@ -155,9 +200,30 @@ mod tests {
         }
         for s in [
             "", "-", "+", ".", "e3", "1e", "1_2", "0x1", "0x1p-3", "0b1", "0o1", "true", "1z",
-            "1.1.1", "+NaN", "-nan", "in", "1 2", "1\t", "infinit", "--1", "1e3.5",
+            "1.1.1", "+NaN", "-nan", "in", "1 2", "1\t", "infinit", "--1", "1e3.5", "1e+", "1e-",
+            "1ee3", "1e3e3", ".e3", "-.", "1.5f",
         ] {
             assert_eq!(parse_f64(s.as_bytes()), None, "{s:?} must be rejected");
+        }
+    }
+
+    proptest::proptest! {
+        /// The fast path agrees with the standard library on every spelling of every f64.
+        #[test]
+        fn agrees_with_std(v in proptest::num::f64::NORMAL | proptest::num::f64::SUBNORMAL | proptest::num::f64::ZERO,
+                           digits in 0usize..25, exp in -30i32..30) {
+            let texts = [
+                format!("{v}"),
+                format!("{v:e}"),
+                format!("{v:?}"),
+                format!("{v:.digits$}"),
+                format!("{v:.digits$e}"),
+                format!("{}e{exp}", v.abs().trunc()),
+            ];
+            for t in texts {
+                let want: f64 = t.parse().unwrap();
+                proptest::prop_assert_eq!(parse_f64(t.as_bytes()).map(f64::to_bits), Some(want.to_bits()), "{}", t);
+            }
         }
     }
 

@@ -78,21 +78,34 @@ pub struct Exemplar<'a> {
 }
 
 /// A failure within one line, positioned later.
-struct Fail {
+///
+/// Boxed, so that the `Result`s of the hot path stay one word wide on the error side.
+struct Fail(Box<FailInner>);
+
+struct FailInner {
     kind: ErrorKind,
     message: String,
     at: usize,
 }
 
+impl std::ops::Deref for Fail {
+    type Target = FailInner;
+    fn deref(&self) -> &FailInner {
+        &self.0
+    }
+}
+
 impl Fail {
+    #[cold]
     fn new(kind: ErrorKind, message: impl Into<String>, at: usize) -> Fail {
-        Fail {
+        Fail(Box::new(FailInner {
             kind,
             message: message.into(),
             at,
-        }
+        }))
     }
 
+    #[cold]
     fn expected(what: &str, cur: &Cursor<'_>) -> Fail {
         Fail::new(
             ErrorKind::Syntax,
@@ -191,19 +204,21 @@ impl<'a> Parser<'a> {
         &self.warnings
     }
 
+    #[cold]
     fn error(&self, line_start: usize, line_no: u32, fail: Fail) -> Error {
+        let FailInner { kind, message, at } = *fail.0;
         let line_end = memchr::memchr(b'\n', self.buf.get(line_start..).unwrap_or_default())
             .map_or(self.buf.len(), |i| line_start + i);
         let line = self.buf.get(line_start..line_end).unwrap_or_default();
-        let at = fail.at.min(line.len());
+        let at = at.min(line.len());
         let before = line.get(..at).unwrap_or_default();
         let column: usize = before
             .utf8_chunks()
             .map(|c| c.valid().chars().count() + c.invalid().len())
             .sum();
         Error::new(
-            fail.kind,
-            fail.message,
+            kind,
+            message,
             line_start + at,
             line_no,
             u32::try_from(column + 1).unwrap_or(u32::MAX),
@@ -465,7 +480,7 @@ impl<'a> Parser<'a> {
             _ => return Err(Fail::expected("a metric name", cur)),
         }
         let at = cur.pos();
-        let name = cur.take_while(lex::is_metric_name_byte);
+        let name = cur.take_name(true);
         Ok(Text::plain(self.ascii_at(at, name)))
     }
 
@@ -490,6 +505,7 @@ impl<'a> Parser<'a> {
     }
 
     /// A quoted string at the cursor: checks closing quote, length and UTF-8.
+    #[inline]
     fn quoted(&self, cur: &mut Cursor<'a>, what: &str) -> LineResult<'a, Text<'a>> {
         let open = cur.pos();
         if !cur.eat(b'"') {
@@ -527,6 +543,76 @@ impl<'a> Parser<'a> {
         Ok(Text::with_escapes(text, escaped, Escapes::Quoted))
     }
 
+    /// The common shape of a label set, scanned without the general path's bookkeeping:
+    /// `{name="value",...}` with bare names, no blanks, within the limits, in a buffer that is
+    /// all UTF-8. `None` for anything else (including every error), which the general path
+    /// then parses, so errors are reported by one piece of code.
+    #[inline]
+    fn fast_label_set(&self, cur: &Cursor<'a>) -> Option<(LabelSet<'a>, usize)> {
+        let text = self.utf8?;
+        let line = cur.line();
+        let open = cur.pos();
+        if line.get(open) != Some(&b'{') {
+            return None;
+        }
+        let mut i = open + 1;
+        let mut count = 0usize;
+        let mut filter = 0u64;
+        let mut names: [(usize, usize); 8] = [(0, 0); 8];
+        loop {
+            match line.get(i) {
+                Some(b'}') if count == 0 => break,
+                Some(&b) if lex::is_label_name_start(b) => {}
+                _ => return None,
+            }
+            let name_len = lex::name_len(line.get(i..)?, false);
+            let name = line.get(i..i + name_len)?;
+            // Duplicates: the filter sends nearly every label past the comparisons; a
+            // possible repeat, or more labels than the small table holds, goes the slow way.
+            let bit = 1u64
+                << ((name_len.wrapping_mul(7) + usize::from(name.last().copied().unwrap_or(0)))
+                    & 63);
+            if filter & bit != 0 {
+                let seen = names.iter().take(count);
+                if seen.clone().any(|&(a, n)| line.get(a..a + n) == Some(name)) {
+                    return None;
+                }
+            }
+            filter |= bit;
+            *names.get_mut(count)? = (i, name_len);
+            i += name_len;
+            if line.get(i..i + 2)? != b"=\"" {
+                return None;
+            }
+            i += 2;
+            let (end, _) = lex::find_closing_quote(line.get(i..)?)?;
+            if end > self.limits.max_label_bytes || name_len > self.limits.max_label_bytes {
+                return None;
+            }
+            i += end + 1;
+            count += 1;
+            match line.get(i) {
+                Some(b',')
+                    if self.format == Format::PrometheusText && line.get(i + 1) == Some(&b'}') =>
+                {
+                    i += 1;
+                    break;
+                }
+                Some(b',') => i += 1,
+                Some(b'}') => break,
+                _ => return None,
+            }
+        }
+        if count > self.limits.max_labels {
+            return None;
+        }
+        // i is at the closing brace.
+        let start = self.line_start + open + 1;
+        let raw = text.get(start..self.line_start + i)?;
+        let len = u16::try_from(count).ok()?;
+        Some((LabelSet::new(raw, len), i + 1))
+    }
+
     /// A label set starting at `{`. Returns the set and a metric name found inside it.
     fn label_set(
         &self,
@@ -534,6 +620,10 @@ impl<'a> Parser<'a> {
         name_allowed: bool,
         what: &str,
     ) -> LineResult<'a, (LabelSet<'a>, Option<Text<'a>>)> {
+        if let Some((set, end)) = self.fast_label_set(cur) {
+            cur.bump(end - cur.pos());
+            return Ok((set, None));
+        }
         let prom = self.format == Format::PrometheusText;
         if !cur.eat(b'{') {
             return Err(Fail::expected("\"{\"", cur));
@@ -543,6 +633,7 @@ impl<'a> Parser<'a> {
         let mut name_in_braces: Option<Text<'a>> = None;
         // Names seen so far, to reject duplicates without allocating for usual sizes.
         let mut names: [&'a [u8]; 32] = [b""; 32];
+        let mut seen_filter = 0u64;
         let mut more_names: Vec<&'a [u8]> = Vec::new();
         loop {
             if prom {
@@ -591,7 +682,7 @@ impl<'a> Parser<'a> {
                     Some(b) if lex::is_label_name_start(b) => {}
                     _ => return Err(Fail::expected(&format!("a label name in the {what}"), cur)),
                 }
-                let n = cur.take_while(lex::is_label_name_byte);
+                let n = cur.take_name(false);
                 if n.len() > self.limits.max_label_bytes {
                     return Err(Fail::new(
                         ErrorKind::Limit,
@@ -618,9 +709,16 @@ impl<'a> Parser<'a> {
                 return Err(Fail::expected("a label value in double quotes", cur));
             }
             self.quoted(cur, "label value")?;
-            // Reject a repeated name.
+            // Reject a repeated name. A 64-bit filter of (length, last byte) skips the
+            // comparisons for nearly every label of real expositions.
+            let bit = 1u64
+                << ((label_name.len().wrapping_mul(7)
+                    + usize::from(label_name.last().copied().unwrap_or(0)))
+                    & 63);
+            let maybe_seen = seen_filter & bit != 0;
+            seen_filter |= bit;
             let seen = names.iter().take(count.min(32)).chain(more_names.iter());
-            for prev in seen {
+            for prev in seen.filter(|_| maybe_seen) {
                 if *prev == label_name {
                     return Err(Fail::new(
                         ErrorKind::Syntax,
@@ -668,6 +766,7 @@ impl<'a> Parser<'a> {
     /// After an item: `,` (another item follows) or `}` (the set ends). Returns whether
     /// another item follows. Prometheus text also takes blanks, a missing comma and a
     /// trailing comma, as Prometheus does.
+    #[inline]
     fn separator(&self, cur: &mut Cursor<'a>, what: &str) -> LineResult<'a, bool> {
         if self.format == Format::PrometheusText {
             cur.skip_blanks();
@@ -740,7 +839,7 @@ impl<'a> Parser<'a> {
                 }
             }
             let at = cur.pos();
-            let name = Text::plain(self.ascii_at(at, cur.take_while(lex::is_metric_name_byte)));
+            let name = Text::plain(self.ascii_at(at, cur.take_name(true)));
             if prom {
                 prom_sep = cur.skip_blanks() > 0;
             }
@@ -835,6 +934,7 @@ impl<'a> Parser<'a> {
 
     /// A value token after its separator, parsed as a float.
     /// `prom_sep` says whether Prometheus text already had its separator (blanks, or a `}`).
+    #[inline]
     fn value_token(
         &self,
         cur: &mut Cursor<'a>,

@@ -197,7 +197,7 @@ impl<'a> Iterator for LabelIter<'a> {
                 }
                 text
             } else {
-                let n = crate::lex::run(self.rest.as_bytes(), crate::lex::is_label_name_byte);
+                let n = crate::lex::name_len(self.rest.as_bytes(), false);
                 let name = self.rest.get(..n)?;
                 self.rest = self.rest.get(n..)?;
                 Text::plain(name)
