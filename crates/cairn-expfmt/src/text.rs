@@ -181,7 +181,41 @@ pub struct LabelIter<'a> {
 impl<'a> Iterator for LabelIter<'a> {
     type Item = Label<'a>;
 
+    #[inline]
     fn next(&mut self) -> Option<Label<'a>> {
+        let bytes = self.rest.as_bytes();
+        // The usual shape first: `name="value"` and an optional comma.
+        if let Some(&b) = bytes.first() {
+            if crate::lex::is_label_name_start(b) {
+                let n = crate::lex::name_len(bytes, false);
+                if bytes.get(n..n + 2) == Some(b"=\"") {
+                    if let Some((end, escaped)) =
+                        crate::lex::find_closing_quote(bytes.get(n + 2..).unwrap_or_default())
+                    {
+                        let name = self.rest.get(..n)?;
+                        let value = self.rest.get(n + 2..n + 2 + end)?;
+                        let mut next = n + 3 + end;
+                        if bytes.get(next) == Some(&b',') {
+                            next += 1;
+                        }
+                        self.rest = self.rest.get(next..)?;
+                        return Some(Label {
+                            name: Text::plain(name),
+                            value: Text::with_escapes(value, escaped, Escapes::Quoted),
+                        });
+                    }
+                }
+            }
+        } else {
+            return None;
+        }
+        self.next_general()
+    }
+}
+
+impl<'a> LabelIter<'a> {
+    /// Every other shape: blanks, quoted names, a metric name inside the braces.
+    fn next_general(&mut self) -> Option<Label<'a>> {
         // The span was validated by the parser, so this reader can be forgiving: it skips
         // separators and stops at anything it does not expect instead of failing. Every cut
         // falls on an ASCII delimiter, so slicing the str never fails.
@@ -209,9 +243,7 @@ impl<'a> Iterator for LabelIter<'a> {
             return Some(Label { name, value });
         }
     }
-}
 
-impl<'a> LabelIter<'a> {
     fn skip(&mut self, f: impl Fn(u8) -> bool) {
         let n = crate::lex::run(self.rest.as_bytes(), f);
         self.rest = self.rest.get(n..).unwrap_or_default();
