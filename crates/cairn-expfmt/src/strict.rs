@@ -128,6 +128,7 @@ impl<'a> Family<'a> {
 
 /// The strict-mode state across an exposition.
 pub(crate) struct Validator<'a> {
+    scratch: Vec<u8>,
     seen_names: HashSet<Vec<u8>>,
     family: Option<Family<'a>>,
 }
@@ -135,6 +136,7 @@ pub(crate) struct Validator<'a> {
 impl<'a> Validator<'a> {
     pub(crate) fn new() -> Validator<'a> {
         Validator {
+            scratch: Vec::new(),
             seen_names: HashSet::new(),
             family: None,
         }
@@ -228,10 +230,10 @@ impl<'a> Validator<'a> {
         let Some(fam) = self.family.as_mut() else {
             return Ok(());
         };
+        let scratch = &mut self.scratch;
         let suffix = fam.suffix_of(name).unwrap_or_default();
         let kind = fam.kind();
         let sname = s.name.raw();
-        let fname = fam.display_name();
         use MetricType as T;
 
         if s.exemplar.is_some() {
@@ -281,6 +283,7 @@ impl<'a> Validator<'a> {
             _ => {}
         }
 
+        let mut le_bound = f64::NAN;
         // The label a type requires, which also does not count toward the group.
         let special: Option<&[u8]> = match (kind, suffix) {
             (T::Summary, b"") => {
@@ -313,12 +316,14 @@ impl<'a> Validator<'a> {
                         "bucket {sname} has le=\"{raw}\"; infinity is written +Inf"
                     ));
                 }
+                le_bound = bound;
                 Some(b"le")
             }
             (T::StateSet, _) => {
                 if !s.labels.iter().any(|l| l.name.raw().as_bytes() == fam.name) {
                     return Err(format!(
-                        "stateset sample {sname} has no label named {fname}"
+                        "stateset sample {sname} has no label named {}",
+                        fam.display_name()
                     ));
                 }
                 Some(fam.name)
@@ -327,16 +332,17 @@ impl<'a> Validator<'a> {
         };
 
         // Grouping: all samples of one label group stand together, in time order.
-        let key = if kind == T::Info {
-            Vec::new()
-        } else {
-            group_key(s, special)
-        };
+        scratch.clear();
+        if kind != T::Info {
+            group_key(s, special, scratch);
+        }
+        let key: &Vec<u8> = scratch;
         if let Some(group) = &fam.group {
-            if *group != key {
-                if fam.seen_groups.contains(&key) {
+            if group != key {
+                if fam.seen_groups.contains(key) {
                     return Err(format!(
-                        "{sname}: the samples of family {fname} with these labels are not together; OpenMetrics requires each label group in one run"
+                        "{sname}: the samples of family {} with these labels are not together; OpenMetrics requires each label group in one run",
+                        fam.display_name()
                     ));
                 }
             } else {
@@ -356,29 +362,28 @@ impl<'a> Validator<'a> {
             }
         }
         fam.group_ts = s.timestamp;
-        if fam.group.as_ref() != Some(&key) {
+        if fam.group.as_ref() != Some(key) {
             fam.seen_groups.insert(key.clone());
             fam.group = Some(key.clone());
         }
 
         // Histogram buckets, per group and timestamp.
         if matches!(kind, T::Histogram | T::GaugeHistogram) && !suffix.is_empty() {
-            let hkey = (key, s.timestamp);
-            if fam.hist_key.as_ref() != Some(&hkey) {
+            let same = fam
+                .hist_key
+                .as_ref()
+                .is_some_and(|(k, t)| k == key && *t == s.timestamp);
+            if !same {
                 if fam.hist_key.is_some() {
                     fam.check_hist()?;
                 }
                 fam.hist = Hist::default();
-                fam.hist_key = Some(hkey);
+                fam.hist_key = Some((key.clone(), s.timestamp));
             }
             let h = &mut fam.hist;
             match suffix {
                 b"_bucket" => {
-                    let bound = s
-                        .labels
-                        .get("le")
-                        .and_then(|le| parse_f64(le.raw().as_bytes()))
-                        .unwrap_or(f64::NAN);
+                    let bound = le_bound;
                     if bound < 0.0 {
                         h.negative_buckets = true;
                     }
@@ -414,20 +419,22 @@ impl<'a> Validator<'a> {
 
 /// The labels of a sample less `special`, sorted, as one byte string. Names and values are
 /// UTF-8, so 0xff cannot occur in them and separates them unambiguously.
-fn group_key(s: &Sample<'_>, special: Option<&[u8]>) -> Vec<u8> {
-    let mut pairs: Vec<(std::borrow::Cow<'_, str>, std::borrow::Cow<'_, str>)> = s
-        .labels
-        .iter()
-        .filter(|l| Some(l.name.raw().as_bytes()) != special)
-        .map(|l| (l.name.unescaped(), l.value.unescaped()))
-        .collect();
-    pairs.sort();
-    let mut key = Vec::new();
+fn group_key(s: &Sample<'_>, special: Option<&[u8]>, key: &mut Vec<u8>) {
+    let mut pairs: Vec<(std::borrow::Cow<'_, str>, std::borrow::Cow<'_, str>)> =
+        Vec::with_capacity(s.labels.len());
+    pairs.extend(
+        s.labels
+            .iter()
+            .filter(|l| Some(l.name.raw().as_bytes()) != special)
+            .map(|l| (l.name.unescaped(), l.value.unescaped())),
+    );
+    if !pairs.is_sorted() {
+        pairs.sort();
+    }
     for (n, v) in pairs {
         key.extend_from_slice(n.as_bytes());
         key.push(0xff);
         key.extend_from_slice(v.as_bytes());
         key.push(0xff);
     }
-    key
 }

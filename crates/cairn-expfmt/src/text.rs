@@ -58,10 +58,17 @@ impl<'a> Text<'a> {
     }
 
     /// The text with its escapes resolved; borrowed unless there was an escape.
+    #[inline]
     pub fn unescaped(&self) -> Cow<'a, str> {
         if !self.escaped {
             return Cow::Borrowed(self.raw);
         }
+        Cow::Owned(self.unescape_slow())
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn unescape_slow(&self) -> String {
         let mut out = String::with_capacity(self.raw.len());
         let mut chars = self.raw.chars();
         while let Some(c) = chars.next() {
@@ -80,7 +87,7 @@ impl<'a> Text<'a> {
                 (None, _) => out.push('\\'),
             }
         }
-        Cow::Owned(out)
+        out
     }
 
     /// Whether the unescaped text equals `s`, without allocating when there are no escapes.
@@ -188,22 +195,21 @@ impl<'a> Iterator for LabelIter<'a> {
         if let Some(&b) = bytes.first() {
             if crate::lex::is_label_name_start(b) {
                 let n = crate::lex::name_len(bytes, false);
-                if bytes.get(n..n + 2) == Some(b"=\"") {
-                    if let Some((end, escaped)) =
+                if bytes.get(n..n + 2) == Some(b"=\"")
+                    && let Some((end, escaped)) =
                         crate::lex::find_closing_quote(bytes.get(n + 2..).unwrap_or_default())
-                    {
-                        let name = self.rest.get(..n)?;
-                        let value = self.rest.get(n + 2..n + 2 + end)?;
-                        let mut next = n + 3 + end;
-                        if bytes.get(next) == Some(&b',') {
-                            next += 1;
-                        }
-                        self.rest = self.rest.get(next..)?;
-                        return Some(Label {
-                            name: Text::plain(name),
-                            value: Text::with_escapes(value, escaped, Escapes::Quoted),
-                        });
+                {
+                    let name = self.rest.get(..n)?;
+                    let value = self.rest.get(n + 2..n + 2 + end)?;
+                    let mut next = n + 3 + end;
+                    if bytes.get(next) == Some(&b',') {
+                        next += 1;
                     }
+                    self.rest = self.rest.get(next..)?;
+                    return Some(Label {
+                        name: Text::plain(name),
+                        value: Text::with_escapes(value, escaped, Escapes::Quoted),
+                    });
                 }
             }
         } else {

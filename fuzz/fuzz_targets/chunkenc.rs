@@ -1,0 +1,7 @@
+//! Sample chunks: arbitrary bytes decoded, sought and (when they decode) re-encoded.
+//! The body is `cairn_chunkenc::fuzzing::fuzz_decode`, which the crate's tests also run.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| cairn_chunkenc::fuzzing::fuzz_decode(data));
