@@ -11,6 +11,9 @@
 //! - [`XorIterator`] decodes a borrowed `&[u8]` (a read-only mapping is fine) without
 //!   allocating, with Prometheus' `seek`; a truncated or corrupt chunk yields an [`Error`]
 //!   with its byte offset, never a panic.
+//! - [`exemplar`] holds the exemplar chunks kept beside the sample chunks (cairn's own
+//!   format, described in the crate's `EXEMPLAR_FORMAT.md`): [`ExemplarAppender`] and
+//!   [`ExemplarIterator`].
 //!
 //! ```
 //! use cairn_chunkenc::{XorAppender, XorIterator};
@@ -38,12 +41,14 @@
 mod appender;
 mod bitstream;
 mod error;
+pub mod exemplar;
 #[doc(hidden)]
 pub mod fuzzing;
 mod iterator;
 
 pub use appender::XorAppender;
 pub use error::{Error, ErrorKind};
+pub use exemplar::{ExemplarAppender, ExemplarIterator, ExemplarRef};
 pub use iterator::XorIterator;
 
 /// Byte offset of the big-endian `u16` sample count.

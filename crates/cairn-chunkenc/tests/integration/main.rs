@@ -1,6 +1,6 @@
 //! Integration tests of cairn-chunkenc: round trips, pinned sizes and layout, the
 //! rusty-chunkenc oracle, golden chunks written by Prometheus itself, corrupt input, and the
-//! fuzz body.
+//! fuzz body; `exemplar` holds the same for exemplar chunks.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -10,6 +10,7 @@
 
 mod common;
 mod corrupt;
+mod exemplar;
 mod fuzz;
 mod golden;
 mod oracle;

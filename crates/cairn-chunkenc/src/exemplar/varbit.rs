@@ -1,0 +1,226 @@
+//! The bit-level fields exemplar chunks share with XOR chunks: uvarints, the
+//! delta-of-delta buckets and the windowed XOR value, each with its writer and reader.
+//!
+//! These follow the XOR chunk's `appender.rs` and `iterator.rs` field for field (see
+//! `FORMAT.md`); they are separate functions here because an exemplar interleaves them with
+//! label fields in one bit stream.
+
+use crate::bitstream::{BitReader, BitWriter};
+
+/// Longest uvarint: 10 bytes of 7 bits cover 64 bits.
+const MAX_UVARINT_LEN: usize = 10;
+
+/// Marks "no XOR window stored yet": the first non-zero XOR always writes its window.
+const NO_WINDOW: u8 = 0xff;
+
+/// Zigzag encoding of Go's `binary.PutVarint`: small magnitudes, either sign, stay small.
+pub(super) fn zigzag(t: i64) -> u64 {
+    ((t << 1) ^ (t >> 63)) as u64
+}
+
+/// The inverse of [`zigzag`].
+pub(super) fn unzigzag(z: u64) -> i64 {
+    ((z >> 1) as i64) ^ -((z & 1) as i64)
+}
+
+/// Number of bits that hold the values `0..=max`: 0 for `max == 0`.
+pub(super) fn bit_len(max: u64) -> u32 {
+    64 - max.leading_zeros()
+}
+
+/// Writes `x` as a uvarint: 7 bits per byte, least significant group first, the high bit
+/// set on every byte but the last. Byte-aligned only if the writer is.
+pub(super) fn write_uvarint(out: &mut BitWriter, mut x: u64) {
+    let mut buf = [0u8; MAX_UVARINT_LEN];
+    let mut len = 0;
+    for slot in &mut buf {
+        len += 1;
+        if x < 0x80 {
+            *slot = x as u8;
+            break;
+        }
+        *slot = (x as u8) | 0x80;
+        x >>= 7;
+    }
+    out.write_bytes(buf.get(..len).unwrap_or(&buf));
+}
+
+/// Reads a uvarint the way Go's `binary.ReadUvarint` does; `None` if it overflows 64 bits.
+/// Past the end of the chunk it reads zero bytes, which end it; the caller's overrun check
+/// reports the truncation.
+pub(super) fn read_uvarint(r: &mut BitReader<'_>) -> Option<u64> {
+    let mut x = 0u64;
+    for i in 0..MAX_UVARINT_LEN {
+        let b = r.read(8);
+        if b < 0x80 {
+            if i == MAX_UVARINT_LEN - 1 && b > 1 {
+                return None;
+            }
+            return Some(x | (b << (7 * i)));
+        }
+        x |= (b & 0x7f) << (7 * i);
+    }
+    None
+}
+
+/// Whether `x` fits a `width`-bit delta-of-delta bucket (Prometheus' `bitRange`).
+fn fits(x: i64, width: u32) -> bool {
+    let half = 1i64 << (width - 1);
+    -(half - 1) <= x && x <= half
+}
+
+/// Writes a delta of delta in the smallest of the XOR chunk's buckets that holds it.
+pub(super) fn write_dod(out: &mut BitWriter, dod: i64) {
+    let raw = dod as u64;
+    if dod == 0 {
+        out.write_bits(0b0, 1);
+    } else if fits(dod, 14) {
+        out.write_bits((0b10 << 14) | (raw & 0x3fff), 2 + 14);
+    } else if fits(dod, 17) {
+        out.write_bits((0b110 << 17) | (raw & 0x1_ffff), 3 + 17);
+    } else if fits(dod, 20) {
+        out.write_bits((0b1110 << 20) | (raw & 0xf_ffff), 4 + 20);
+    } else {
+        out.write_bits(0b1111, 4);
+        out.write_bits(raw, 64);
+    }
+}
+
+/// Reads a delta of delta written by [`write_dod`].
+pub(super) fn read_dod(r: &mut BitReader<'_>) -> i64 {
+    // Enough for any small bucket with its prefix (at most 24 bits).
+    r.ensure(24);
+    match r.peek(4) {
+        0b0000..=0b0111 => {
+            r.consume(1);
+            0
+        }
+        0b1000..=0b1011 => sign_extend(r.read(2 + 14) & 0x3fff, 14),
+        0b1100..=0b1101 => sign_extend(r.read(3 + 17) & 0x1_ffff, 17),
+        0b1110 => sign_extend(r.read(4 + 20) & 0xf_ffff, 20),
+        _ => {
+            r.consume(4);
+            r.read_wide(64) as i64
+        }
+    }
+}
+
+/// A `width`-bit delta of delta as Prometheus reads it: the pattern `2^(width-1)` is
+/// positive, patterns above it are negative.
+fn sign_extend(raw: u64, width: u32) -> i64 {
+    if raw > 1 << (width - 1) {
+        raw as i64 - (1 << width)
+    } else {
+        raw as i64
+    }
+}
+
+/// The writer's side of the windowed XOR: the last value and the stored window.
+#[derive(Clone, Debug)]
+pub(super) struct XorWriter {
+    /// The last value's bits.
+    pub(super) v: u64,
+    /// Leading zeros of the stored window, or [`NO_WINDOW`].
+    pub(super) leading: u8,
+    pub(super) trailing: u8,
+}
+
+impl XorWriter {
+    pub(super) fn new() -> Self {
+        XorWriter {
+            v: 0,
+            leading: NO_WINDOW,
+            trailing: 0,
+        }
+    }
+
+    /// Continues after a reader's state (see [`XorReader`]).
+    pub(super) fn resume(r: &XorReader) -> Self {
+        // Both are below 64 by construction.
+        let leading = u8::try_from(64 - r.significant - r.trailing).unwrap_or(0);
+        let trailing = u8::try_from(r.trailing).unwrap_or(0);
+        XorWriter {
+            v: r.v,
+            leading,
+            trailing,
+        }
+    }
+
+    /// Writes the XOR of `v` with the previous value: one 0 bit if equal; else `10` and
+    /// the bits inside the stored window if they fit it; else `11`, a new window (5-bit
+    /// leading zeros, 6-bit significant bits) and the bits inside it.
+    pub(super) fn write(&mut self, out: &mut BitWriter, v: u64) {
+        let xor = v ^ self.v;
+        self.v = v;
+        if xor == 0 {
+            out.write_bits(0b0, 1);
+            return;
+        }
+        // Leading zeros are stored in 5 bits; more than 31 are counted as significant.
+        let leading = (xor.leading_zeros() as u8).min(31);
+        let trailing = xor.trailing_zeros() as u8;
+        if self.leading != NO_WINDOW && leading >= self.leading && trailing >= self.trailing {
+            let significant = 64 - u32::from(self.leading) - u32::from(self.trailing);
+            out.write_bits(0b10, 2);
+            out.write_bits(xor >> self.trailing, significant);
+        } else {
+            self.leading = leading;
+            self.trailing = trailing;
+            let significant = 64 - u32::from(leading) - u32::from(trailing);
+            // 64 does not fit 6 bits and is stored as 0 (0 itself never occurs).
+            let header = (0b11 << 11) | (u64::from(leading) << 6) | u64::from(significant & 0x3f);
+            out.write_bits(header, 2 + 5 + 6);
+            out.write_bits(xor >> trailing, significant);
+        }
+    }
+}
+
+/// The reader's side of the windowed XOR: the current value and window.
+#[derive(Clone, Debug)]
+pub(super) struct XorReader {
+    /// The current value's bits.
+    pub(super) v: u64,
+    /// The window: significant bits and trailing zeros. Before any window is stored it is
+    /// Prometheus' initial 64 / 0.
+    significant: u32,
+    trailing: u32,
+}
+
+impl XorReader {
+    pub(super) fn new() -> Self {
+        XorReader {
+            v: 0,
+            significant: 64,
+            trailing: 0,
+        }
+    }
+
+    /// Reads one value written by [`XorWriter::write`]. An impossible window (more than 64
+    /// bits) is `Err((leading, significant))`.
+    pub(super) fn read(&mut self, r: &mut BitReader<'_>) -> Result<(), (u8, u8)> {
+        r.ensure(2 + 5 + 6);
+        match r.peek(2) {
+            0b00 | 0b01 => {
+                r.consume(1);
+                return Ok(());
+            }
+            0b10 => r.consume(2),
+            _ => {
+                let header = r.read(2 + 5 + 6);
+                let leading = ((header >> 6) & 0x1f) as u32;
+                let stored = (header & 0x3f) as u32;
+                // A stored 0 means 64: an all-zero XOR takes the "same value" path.
+                let significant = if stored == 0 { 64 } else { stored };
+                if leading + significant > 64 {
+                    return Err((leading as u8, significant as u8));
+                }
+                self.significant = significant;
+                self.trailing = 64 - leading - significant;
+            }
+        }
+        let bits = r.read_wide(self.significant);
+        // `trailing` < 64 because `significant` >= 1.
+        self.v ^= bits << self.trailing;
+        Ok(())
+    }
+}
