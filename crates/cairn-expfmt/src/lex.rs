@@ -96,10 +96,7 @@ fn name_lanes(x: u64, colon: bool) -> u64 {
 #[inline]
 pub(crate) fn name_len(s: &[u8], colon: bool) -> usize {
     let mut i = 0;
-    while let Some(chunk) = s.get(i..i + 8) {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(word);
+    while let Some(x) = word_at(s, i) {
         // Any byte at or above 0x80 is not a name byte; stop the word before it.
         let ascii = !x & HIGH;
         let ok = name_lanes(x & !HIGH, colon) & ascii;
@@ -117,6 +114,15 @@ pub(crate) fn name_len(s: &[u8], colon: bool) -> usize {
         }
     };
     i + run(s.get(i..).unwrap_or_default(), byte_ok)
+}
+
+/// The eight bytes of `s` at `i` as a little-endian word (the first byte in the lowest lane).
+#[inline(always)]
+fn word_at(s: &[u8], i: usize) -> Option<u64> {
+    let chunk = s.get(i..i + 8)?;
+    let mut word = [0u8; 8];
+    word.copy_from_slice(chunk);
+    Some(u64::from_le_bytes(word))
 }
 
 /// The high bit set in each lane of `x` that equals `b` (any bytes).
@@ -141,10 +147,7 @@ pub(crate) fn find_closing_quote(body: &[u8]) -> Option<(usize, bool)> {
     let mut escaped = false;
     let mut i = 0;
     loop {
-        if let Some(chunk) = body.get(i..i + 8) {
-            let mut word = [0u8; 8];
-            word.copy_from_slice(chunk);
-            let x = u64::from_le_bytes(word);
+        if let Some(x) = word_at(body, i) {
             let hits = eq_lanes(x, b'"') | eq_lanes(x, b'\\');
             if hits == 0 {
                 i += 8;

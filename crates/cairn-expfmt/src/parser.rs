@@ -968,6 +968,15 @@ impl<'a> Parser<'a> {
     /// ` # {labels} value [timestamp]` at the end of an OpenMetrics sample line.
     fn exemplar(&self, cur: &mut Cursor<'a>) -> LineResult<'a, Exemplar<'a>> {
         let fail = |kind, m: String, at| Fail::new(kind, m, at);
+        // A failure of a shared piece (label set, value) becomes an exemplar failure, which
+        // scrape mode turns into a warning.
+        let in_exemplar = |f: Fail| {
+            fail(
+                ErrorKind::Exemplar,
+                format!("exemplar: {}", f.message),
+                f.at,
+            )
+        };
         if !cur.eat_slice(b" # ") {
             let mut c = *cur;
             c.bump(2);
@@ -983,13 +992,7 @@ impl<'a> Parser<'a> {
         let set_at = cur.pos();
         let (labels, _) = self
             .label_set(cur, false, "exemplar label set")
-            .map_err(|f| {
-                fail(
-                    ErrorKind::Exemplar,
-                    format!("exemplar: {}", f.message),
-                    f.at,
-                )
-            })?;
+            .map_err(in_exemplar)?;
         let value = self
             .value_token(
                 cur,
@@ -997,13 +1000,7 @@ impl<'a> Parser<'a> {
                 "a space and the exemplar value",
                 "exemplar value",
             )
-            .map_err(|f| {
-                fail(
-                    ErrorKind::Exemplar,
-                    format!("exemplar: {}", f.message),
-                    f.at,
-                )
-            })?;
+            .map_err(in_exemplar)?;
         let mut timestamp = None;
         if !cur.at_end() {
             if !cur.eat(b' ') {
