@@ -1,4 +1,5 @@
-//! Shared types of cairn: metric types, owned labels, samples and exemplars, and time units.
+//! Shared types of cairn: metric types, owned labels, label matchers, samples and exemplars,
+//! and time units.
 //!
 //! Every other cairn crate speaks in these types. Timestamps are `i64` milliseconds since the
 //! Unix epoch everywhere inside cairn; formats that use other units (OpenMetrics float seconds)
@@ -16,9 +17,11 @@
 #![deny(missing_docs)]
 
 mod labels;
+mod matcher;
 mod metric_type;
 
 pub use labels::{Label, Labels};
+pub use matcher::{MatchOp, Matcher, Pattern, RegexError, RegexPattern};
 pub use metric_type::MetricType;
 
 /// Milliseconds since the Unix epoch, the one time unit inside cairn.
