@@ -49,6 +49,7 @@ mod family;
 pub mod fuzzing;
 mod lex;
 mod negotiate;
+mod normalize;
 mod number;
 mod parser;
 mod strict;
@@ -58,6 +59,7 @@ pub use encode::{encode_openmetrics, encode_prometheus};
 pub use error::{Error, ErrorKind};
 pub use family::{Exposition, FamilySample, MetricFamily, parse_exposition, parse_families};
 pub use negotiate::{SCRAPE_ACCEPT_HEADER, detect_format};
+pub use normalize::{format_float, prometheus_label_value};
 pub use parser::{Entry, Exemplar, MAX_EXEMPLAR_LABEL_RUNES, Parser, Sample};
 pub use text::{Label, LabelIter, LabelSet, Text};
 
