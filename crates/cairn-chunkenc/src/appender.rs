@@ -3,10 +3,8 @@
 use crate::bitstream::BitWriter;
 use crate::error::{Error, ErrorKind};
 use crate::iterator::XorIterator;
+use crate::varbit::{self, XorWriter};
 use crate::{MAX_BYTES_PER_CHUNK, MAX_SAMPLE_BYTES, NUM_SAMPLES_OFFSET};
-
-/// Marks "no XOR window stored yet": the first non-zero XOR always writes its window.
-const NO_WINDOW: u8 = 0xff;
 
 /// Builds an XOR chunk in an owned, growable buffer, one sample at a time.
 ///
@@ -34,13 +32,10 @@ pub struct XorAppender {
     out: BitWriter,
     num: u16,
     t: i64,
-    /// The last value's bits.
-    v: u64,
     /// The last timestamp delta, unsigned and wrapping like Prometheus' `tDelta`.
     t_delta: u64,
-    /// The stored XOR window, or [`NO_WINDOW`] in `leading`.
-    leading: u8,
-    trailing: u8,
+    /// The last value and the stored XOR window.
+    xor: XorWriter,
 }
 
 impl Default for XorAppender {
@@ -59,10 +54,8 @@ impl XorAppender {
             out: BitWriter::from_parts(buf, 0),
             num: 0,
             t: 0,
-            v: 0,
             t_delta: 0,
-            leading: NO_WINDOW,
-            trailing: 0,
+            xor: XorWriter::new(),
         }
     }
 
@@ -88,26 +81,16 @@ impl XorAppender {
         }
         let num = u16::try_from(it.num_samples()).unwrap_or(u16::MAX);
         let end_bits = it.bit_position();
-        let (t, v, t_delta, leading, trailing) = it.appender_state();
-        let used = end_bits.div_ceil(8);
-        if chunk.len() > used {
-            let kind = ErrorKind::TrailingBytes { len: chunk.len() };
-            return Err(Error::new(kind, used));
-        }
-        let free = (used * 8 - end_bits) as u32;
-        let mut chunk = chunk;
-        if let Some(last) = chunk.last_mut() {
-            // Padding is ignored by readers; clear it so new bits can be OR-ed in.
-            *last &= !((1u8 << free) - 1);
-        }
+        let (t, t_delta, xor) = it.appender_state();
+        let len = chunk.len();
+        let out = BitWriter::resume(chunk, end_bits)
+            .map_err(|used| Error::new(ErrorKind::TrailingBytes { len }, used))?;
         Ok(XorAppender {
-            out: BitWriter::from_parts(chunk, free),
+            out,
             num,
             t,
-            v,
             t_delta,
-            leading: if num == 0 { NO_WINDOW } else { leading },
-            trailing,
+            xor: if num == 0 { XorWriter::new() } else { xor },
         })
     }
 
@@ -129,7 +112,7 @@ impl XorAppender {
 
     /// The last sample appended, if any.
     pub fn last(&self) -> Option<(i64, f64)> {
-        (self.num > 0).then(|| (self.t, f64::from_bits(self.v)))
+        (self.num > 0).then(|| (self.t, f64::from_bits(self.xor.v)))
     }
 
     /// Whether the chunk should be cut before the next append.
@@ -159,105 +142,25 @@ impl XorAppender {
         let mut t_delta = 0;
         match self.num {
             0 => {
-                self.write_uvarint(zigzag(t));
+                varbit::write_uvarint(&mut self.out, varbit::zigzag(t));
                 self.out.write_bits(v, 64);
+                self.xor.v = v;
             }
             1 => {
                 t_delta = t.wrapping_sub(self.t) as u64;
-                self.write_uvarint(t_delta);
-                self.write_value(v);
+                varbit::write_uvarint(&mut self.out, t_delta);
+                self.xor.write(&mut self.out, v);
             }
             _ => {
                 t_delta = t.wrapping_sub(self.t) as u64;
                 let dod = t_delta.wrapping_sub(self.t_delta) as i64;
-                self.write_dod(dod);
-                self.write_value(v);
+                varbit::write_dod(&mut self.out, dod);
+                self.xor.write(&mut self.out, v);
             }
         }
         self.t = t;
-        self.v = v;
         self.t_delta = t_delta;
         self.num += 1;
-        if let Some(count) = self
-            .out
-            .bytes_mut()
-            .get_mut(NUM_SAMPLES_OFFSET..)
-            .and_then(<[u8]>::first_chunk_mut::<2>)
-        {
-            *count = self.num.to_be_bytes();
-        }
+        self.out.put_u16(NUM_SAMPLES_OFFSET, self.num);
     }
-
-    fn write_uvarint(&mut self, mut x: u64) {
-        let mut buf = [0u8; 10];
-        let mut len = 0;
-        for slot in &mut buf {
-            len += 1;
-            if x < 0x80 {
-                *slot = x as u8;
-                break;
-            }
-            *slot = (x as u8) | 0x80;
-            x >>= 7;
-        }
-        self.out.write_bytes(buf.get(..len).unwrap_or(&buf));
-    }
-
-    /// Writes a delta of delta in the smallest of Prometheus' buckets that holds it. A
-    /// `w`-bit bucket holds `-(2^(w-1) - 1) ..= 2^(w-1)`.
-    fn write_dod(&mut self, dod: i64) {
-        let raw = dod as u64;
-        if dod == 0 {
-            self.out.write_bits(0b0, 1);
-        } else if fits(dod, 14) {
-            self.out.write_bits((0b10 << 14) | (raw & 0x3fff), 2 + 14);
-        } else if fits(dod, 17) {
-            self.out
-                .write_bits((0b110 << 17) | (raw & 0x1_ffff), 3 + 17);
-        } else if fits(dod, 20) {
-            self.out
-                .write_bits((0b1110 << 20) | (raw & 0xf_ffff), 4 + 20);
-        } else {
-            self.out.write_bits(0b1111, 4);
-            self.out.write_bits(raw, 64);
-        }
-    }
-
-    /// Writes the XOR of `v` with the previous value: one 0 bit if equal; else `10` and the
-    /// bits inside the stored window if they fit it; else `11`, a new window (5-bit leading
-    /// zeros, 6-bit significant bits) and the bits inside it.
-    fn write_value(&mut self, v: u64) {
-        let xor = v ^ self.v;
-        if xor == 0 {
-            self.out.write_bits(0b0, 1);
-            return;
-        }
-        // Leading zeros are stored in 5 bits; more than 31 are counted as significant.
-        let leading = (xor.leading_zeros() as u8).min(31);
-        let trailing = xor.trailing_zeros() as u8;
-        if self.leading != NO_WINDOW && leading >= self.leading && trailing >= self.trailing {
-            let significant = 64 - u32::from(self.leading) - u32::from(self.trailing);
-            self.out.write_bits(0b10, 2);
-            self.out.write_bits(xor >> self.trailing, significant);
-        } else {
-            self.leading = leading;
-            self.trailing = trailing;
-            let significant = 64 - u32::from(leading) - u32::from(trailing);
-            // 64 does not fit 6 bits and is stored as 0 (0 itself never occurs).
-            let header = (0b11 << 11) | (u64::from(leading) << 6) | u64::from(significant & 0x3f);
-            self.out.write_bits(header, 2 + 5 + 6);
-            self.out.write_bits(xor >> trailing, significant);
-        }
-    }
-}
-
-/// Zigzag encoding of Go's `binary.PutVarint`: small magnitudes, either sign, stay small.
-fn zigzag(t: i64) -> u64 {
-    ((t << 1) ^ (t >> 63)) as u64
-}
-
-/// Whether `x` fits a `width`-bit delta-of-delta bucket (Prometheus' `bitRange`).
-fn fits(x: i64, width: u32) -> bool {
-    let half = 1i64 << (width - 1);
-    -(half - 1) <= x && x <= half
 }

@@ -28,12 +28,41 @@ impl BitWriter {
         BitWriter { buf, free }
     }
 
+    /// A writer that continues a finished stream where its last bit, bit `end_bits`, ends:
+    /// the zero padding after it is cleared (readers ignore it) and filled in by the next
+    /// write.
+    ///
+    /// # Errors
+    ///
+    /// Bytes follow the one `end_bits` ends in: writing after them would corrupt the stream.
+    /// The error is the stream's length in bytes, where the extra bytes start.
+    pub(crate) fn resume(mut buf: Vec<u8>, end_bits: usize) -> Result<Self, usize> {
+        let used = end_bits.div_ceil(8);
+        if buf.len() > used {
+            return Err(used);
+        }
+        let free = (used * 8 - end_bits) as u32;
+        if let Some(last) = buf.last_mut() {
+            *last &= !((1u8 << free) - 1);
+        }
+        Ok(Self::from_parts(buf, free))
+    }
+
     pub(crate) fn bytes(&self) -> &[u8] {
         &self.buf
     }
 
-    pub(crate) fn bytes_mut(&mut self) -> &mut [u8] {
-        &mut self.buf
+    /// Overwrites the big-endian `u16` at byte `offset` of what was written, such as a
+    /// chunk's count header; does nothing if fewer bytes were written.
+    #[inline]
+    pub(crate) fn put_u16(&mut self, offset: usize, n: u16) {
+        if let Some(field) = self
+            .buf
+            .get_mut(offset..)
+            .and_then(<[u8]>::first_chunk_mut::<2>)
+        {
+            *field = n.to_be_bytes();
+        }
     }
 
     pub(crate) fn into_bytes(self) -> Vec<u8> {

@@ -2,10 +2,8 @@
 
 use crate::bitstream::BitReader;
 use crate::error::{Error, ErrorKind};
+use crate::varbit::{self, BadWindow, DOD_BUFFERED_BITS, WINDOW_HEADER_BITS, XorReader, XorWriter};
 use crate::{FIRST_SAMPLE_OFFSET, NUM_SAMPLES_OFFSET};
-
-/// Longest varint: 10 bytes of 7 bits cover 64 bits.
-const MAX_VARINT_LEN: usize = 10;
 
 /// Iterates the samples of an XOR chunk, oldest first.
 ///
@@ -42,14 +40,10 @@ pub struct XorIterator<'a> {
     /// Samples decoded so far.
     read: u32,
     t: i64,
-    /// The current value's bits.
-    v: u64,
     /// The last timestamp delta, kept unsigned and wrapping exactly as Prometheus does.
     t_delta: u64,
-    /// The current XOR window: significant bits and trailing zeros (the leading zeros are
-    /// the rest of 64). Before any window is stored, it is Prometheus' initial 64 / 0.
-    significant: u32,
-    trailing: u32,
+    /// The current value and XOR window.
+    xor: XorReader,
     err: Option<Error>,
 }
 
@@ -76,10 +70,8 @@ impl<'a> XorIterator<'a> {
             total: u32::from(total),
             read: 0,
             t: 0,
-            v: 0,
             t_delta: 0,
-            significant: 64,
-            trailing: 0,
+            xor: XorReader::new(),
             err,
         }
     }
@@ -92,7 +84,7 @@ impl<'a> XorIterator<'a> {
     /// The sample the last successful [`next`](Iterator::next) or [`seek`](Self::seek)
     /// returned. Before the first one, and after an error, it means nothing.
     pub fn at(&self) -> (i64, f64) {
-        (self.t, f64::from_bits(self.v))
+        (self.t, f64::from_bits(self.xor.v))
     }
 
     /// Why the iteration stopped early, if it did: the chunk is truncated or corrupt.
@@ -141,12 +133,9 @@ impl<'a> XorIterator<'a> {
     }
 
     /// The state an appender continuing after the last decoded sample needs:
-    /// `(t, value bits, t_delta, leading, trailing)`.
-    pub(crate) fn appender_state(&self) -> (i64, u64, u64, u8, u8) {
-        // Both are below 64 by construction.
-        let leading = u8::try_from(64 - self.significant - self.trailing).unwrap_or(0);
-        let trailing = u8::try_from(self.trailing).unwrap_or(0);
-        (self.t, self.v, self.t_delta, leading, trailing)
+    /// `(t, t_delta, value and window)`.
+    pub(crate) fn appender_state(&self) -> (i64, u64, XorWriter) {
+        (self.t, self.t_delta, XorWriter::resume(&self.xor))
     }
 
     /// Index of the sample being decoded, for errors.
@@ -185,6 +174,23 @@ impl<'a> XorIterator<'a> {
         self.stop(Error::new(kind, offset))
     }
 
+    /// Stops the iteration: the value just read has an impossible window. The reader
+    /// stands right after the window's header.
+    #[inline(always)]
+    fn bad_window(&mut self, bad: BadWindow) -> Option<(i64, f64)> {
+        let offset = self
+            .reader
+            .bit_position()
+            .saturating_sub(WINDOW_HEADER_BITS as usize)
+            / 8;
+        let kind = ErrorKind::BadXorWindow {
+            sample: self.index(),
+            leading: bad.leading,
+            significant: bad.significant,
+        };
+        self.corrupt(kind, offset)
+    }
+
     /// Ends a sample: counts it, or fails if it needed bits past the end of the chunk.
     #[inline(always)]
     fn finish_sample(&mut self) -> Option<(i64, f64)> {
@@ -201,43 +207,22 @@ impl<'a> XorIterator<'a> {
         // Both samples start byte-aligned.
         let start = self.reader.bit_position() / 8;
         if self.read == 0 {
-            let Some(zigzag) = self.read_uvarint() else {
+            let Some(zigzag) = varbit::read_uvarint(&mut self.reader) else {
                 return self.corrupt(ErrorKind::VarintOverflow { sample: 0 }, start);
             };
-            // Zigzag: the low bit is the sign.
-            self.t = ((zigzag >> 1) as i64) ^ -((zigzag & 1) as i64);
-            self.v = self.reader.read_wide(64);
+            self.t = varbit::unzigzag(zigzag);
+            self.xor.v = self.reader.read_wide(64);
         } else {
-            let Some(delta) = self.read_uvarint() else {
+            let Some(delta) = varbit::read_uvarint(&mut self.reader) else {
                 return self.corrupt(ErrorKind::VarintOverflow { sample: 1 }, start);
             };
             self.t_delta = delta;
             self.t = self.t.wrapping_add(delta as i64);
-            self.reader.ensure(2);
-            if !self.read_value() {
-                return None;
+            if let Err(bad) = self.xor.read(&mut self.reader) {
+                return self.bad_window(bad);
             }
         }
         self.finish_sample()
-    }
-
-    /// Reads a byte-aligned uvarint the way Go's `binary.ReadUvarint` does; `None` if it
-    /// overflows 64 bits. Past the end of the chunk it reads zero bytes, which end it; the
-    /// caller's overrun check reports the truncation.
-    #[inline(always)]
-    fn read_uvarint(&mut self) -> Option<u64> {
-        let mut x = 0u64;
-        for i in 0..MAX_VARINT_LEN {
-            let b = self.reader.read(8);
-            if b < 0x80 {
-                if i == MAX_VARINT_LEN - 1 && b > 1 {
-                    return None;
-                }
-                return Some(x | (b << (7 * i)));
-            }
-            x |= (b & 0x7f) << (7 * i);
-        }
-        None
     }
 
     /// Samples 2 and later: a delta-of-delta timestamp, then an XOR value.
@@ -246,96 +231,20 @@ impl<'a> XorIterator<'a> {
         let r = &mut self.reader;
         // Enough for the 2-bit common case below and for any small bucket with its prefix
         // (up to 24 bits) without a second refill; longer fields refill as they read.
-        r.ensure(24);
+        r.ensure(DOD_BUFFERED_BITS);
         if r.peek(2) == 0b00 {
             // The most common sample of all: same interval, same value.
             r.consume(2);
             self.t = self.t.wrapping_add(self.t_delta as i64);
             return self.finish_sample();
         }
-        // The bucket prefix is at most 4 bits: 0, 10, 110, 1110 or 1111. Each small bucket is
-        // read together with its prefix, whose bits the mask then drops.
-        let dod = match r.peek(4) {
-            0b0000..=0b0111 => {
-                r.consume(1);
-                0
-            }
-            0b1000..=0b1011 => sign_extend(r.read(2 + 14) & 0x3fff, 14),
-            0b1100..=0b1101 => sign_extend(r.read(3 + 17) & 0x1_ffff, 17),
-            0b1110 => sign_extend(r.read(4 + 20) & 0xf_ffff, 20),
-            _ => {
-                r.consume(4);
-                r.read_wide(64) as i64
-            }
-        };
+        let dod = varbit::read_dod_buffered(r);
         self.t_delta = self.t_delta.wrapping_add(dod as u64);
         self.t = self.t.wrapping_add(self.t_delta as i64);
-        self.reader.ensure(2);
-        if !self.read_value() {
-            return None;
+        if let Err(bad) = self.xor.read(&mut self.reader) {
+            return self.bad_window(bad);
         }
         self.finish_sample()
-    }
-
-    /// Reads one XOR-encoded value into `self.v`; `false` (with the error recorded) if its
-    /// window is impossible.
-    #[inline(always)]
-    fn read_value(&mut self) -> bool {
-        let r = &mut self.reader;
-        // Callers leave at least the 2 control bits buffered; longer fields check for
-        // themselves.
-        match r.peek(2) {
-            0b00 | 0b01 => {
-                // Same value as before.
-                r.consume(1);
-                return true;
-            }
-            0b10 => {
-                let significant = self.significant;
-                if significant <= 54 {
-                    // Control bits and value in one read; the XOR drops the known `10`.
-                    let field = r.read(2 + significant) ^ (0b10 << significant);
-                    self.v ^= field << self.trailing;
-                    return true;
-                }
-                r.consume(2);
-            }
-            _ => {
-                let header = r.read(2 + 5 + 6);
-                let leading = ((header >> 6) & 0x1f) as u32;
-                let stored = (header & 0x3f) as u32;
-                // 64 significant bits do not fit 6 bits; Prometheus stores them as 0, which
-                // is otherwise impossible (an all-zero XOR takes the "same value" path).
-                let significant = if stored == 0 { 64 } else { stored };
-                if leading + significant > 64 {
-                    let offset = r.bit_position().saturating_sub(13) / 8;
-                    let kind = ErrorKind::BadXorWindow {
-                        sample: self.index(),
-                        leading: leading as u8,
-                        significant: significant as u8,
-                    };
-                    self.corrupt(kind, offset);
-                    return false;
-                }
-                self.significant = significant;
-                self.trailing = 64 - leading - significant;
-            }
-        }
-        let bits = self.reader.read_wide(self.significant);
-        // `trailing` < 64 because `significant` >= 1.
-        self.v ^= bits << self.trailing;
-        true
-    }
-}
-
-/// Decodes a `width`-bit delta of delta exactly as Prometheus does: the stored pattern
-/// `2^(width-1)` is positive, patterns above it are negative.
-#[inline(always)]
-fn sign_extend(raw: u64, width: u32) -> i64 {
-    if raw > 1 << (width - 1) {
-        raw as i64 - (1 << width)
-    } else {
-        raw as i64
     }
 }
 

@@ -45,6 +45,7 @@ pub mod exemplar;
 #[doc(hidden)]
 pub mod fuzzing;
 mod iterator;
+mod varbit;
 
 pub use appender::XorAppender;
 pub use error::{Error, ErrorKind};

@@ -4,11 +4,11 @@ use std::collections::HashMap;
 
 use super::error::{AppendError, ExemplarError, ExemplarErrorKind};
 use super::iterator::{ExemplarIterator, SetValue};
-use super::varbit::{self, XorWriter};
 use super::{
     IdKind, MAX_LABEL_BYTES, MAX_LABELS, NUM_EXEMPLARS_OFFSET, TARGET_BYTES_PER_CHUNK, parse_hex,
 };
 use crate::bitstream::BitWriter;
+use crate::varbit::{self, XorWriter};
 
 /// A label set in the dictionary: per label, the name's string index and the value's, or
 /// `None` for an ID slot (`trace_id` or `span_id`, whose value each exemplar stores).
@@ -100,11 +100,6 @@ impl ExemplarAppender {
             return Err(e.clone());
         }
         let end_bits = it.reader.bit_position();
-        let used = end_bits.div_ceil(8);
-        if chunk.len() > used {
-            let kind = ExemplarErrorKind::TrailingBytes { len: chunk.len() };
-            return Err(ExemplarError::new(kind, used));
-        }
         let num = u16::try_from(it.read).unwrap_or(u16::MAX);
         let strings: Vec<Box<str>> = it.strings.iter().map(|&s| Box::from(s)).collect();
         let sets: Vec<SetKey> = it
@@ -133,14 +128,11 @@ impl ExemplarAppender {
         } else {
             (it.t, it.t_delta, XorWriter::resume(&it.xor), Some(it.set))
         };
-        let free = (used * 8 - end_bits) as u32;
-        let mut chunk = chunk;
-        if let Some(last) = chunk.last_mut() {
-            // Padding is ignored by readers; clear it so new bits can be OR-ed in.
-            *last &= !((1u8 << free) - 1);
-        }
+        let len = chunk.len();
+        let out = BitWriter::resume(chunk, end_bits)
+            .map_err(|used| ExemplarError::new(ExemplarErrorKind::TrailingBytes { len }, used))?;
         Ok(ExemplarAppender {
-            out: BitWriter::from_parts(chunk, free),
+            out,
             num,
             t,
             t_delta,
@@ -268,14 +260,7 @@ impl ExemplarAppender {
         }
 
         self.num += 1;
-        if let Some(count) = self
-            .out
-            .bytes_mut()
-            .get_mut(NUM_EXEMPLARS_OFFSET..)
-            .and_then(<[u8]>::first_chunk_mut::<2>)
-        {
-            *count = self.num.to_be_bytes();
-        }
+        self.out.put_u16(NUM_EXEMPLARS_OFFSET, self.num);
         Ok(())
     }
 

@@ -3,12 +3,12 @@
 use std::borrow::Cow;
 
 use super::error::{ExemplarError, ExemplarErrorKind as Kind};
-use super::varbit::{self, XorReader};
 use super::{
     ExemplarRef, FIRST_EXEMPLAR_OFFSET, IdKind, MAX_LABEL_BYTES, MAX_LABELS, NUM_EXEMPLARS_OFFSET,
     to_hex,
 };
 use crate::bitstream::BitReader;
+use crate::varbit::{self, XorReader};
 
 /// A label set as the chunk defines it: names and constant values as indices into the
 /// string table.
@@ -293,11 +293,11 @@ impl<'a> ExemplarIterator<'a> {
             self.t = t;
             self.t_delta = delta;
             let value_start = self.byte_pos();
-            if let Err((leading, significant)) = self.xor.read(&mut self.reader) {
+            if let Err(bad) = self.xor.read(&mut self.reader) {
                 let kind = Kind::BadXorWindow {
                     exemplar,
-                    leading,
-                    significant,
+                    leading: bad.leading,
+                    significant: bad.significant,
                 };
                 return Err(self.corrupt(kind, value_start));
             }

@@ -55,7 +55,6 @@ use std::borrow::Cow;
 mod appender;
 mod error;
 mod iterator;
-mod varbit;
 
 pub use appender::ExemplarAppender;
 pub use error::{AppendError, ExemplarError, ExemplarErrorKind};

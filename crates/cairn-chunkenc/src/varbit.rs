@@ -1,9 +1,16 @@
-//! The bit-level fields exemplar chunks share with XOR chunks: uvarints, the
-//! delta-of-delta buckets and the windowed XOR value, each with its writer and reader.
+//! The bit-level fields of Prometheus' XOR chunk, each with its writer and reader: uvarints
+//! and zigzag, the delta-of-delta timestamp buckets (`<varbit_ts>` in `FORMAT.md`) and the
+//! windowed XOR value (`<varbit_xor>`).
 //!
-//! These follow the XOR chunk's `appender.rs` and `iterator.rs` field for field (see
-//! `FORMAT.md`); they are separate functions here because an exemplar interleaves them with
-//! label fields in one bit stream.
+//! XOR sample chunks ([`XorAppender`](crate::XorAppender), [`XorIterator`](crate::XorIterator))
+//! and exemplar chunks (which interleave these fields with label fields in one bit stream)
+//! both use them, so the two formats cannot drift apart.
+//!
+//! The readers are the sample decoder's hot path: they are `#[inline(always)]` so that the
+//! decoder's state stays in registers across a sample, and they leave the end-of-input check
+//! to the caller (see [`BitReader`]). The writers are `#[inline]`: rustc splits a crate into
+//! codegen units by module, and without the attribute the appenders would call them out of
+//! line (which cost `XorAppender::append` up to a fifth of its speed).
 
 use crate::bitstream::{BitReader, BitWriter};
 
@@ -13,24 +20,32 @@ const MAX_UVARINT_LEN: usize = 10;
 /// Marks "no XOR window stored yet": the first non-zero XOR always writes its window.
 const NO_WINDOW: u8 = 0xff;
 
+/// Bits a reader must have buffered before [`read_dod_buffered`]: the longest small bucket
+/// with its prefix.
+pub(crate) const DOD_BUFFERED_BITS: u32 = 4 + 20;
+
 /// Zigzag encoding of Go's `binary.PutVarint`: small magnitudes, either sign, stay small.
-pub(super) fn zigzag(t: i64) -> u64 {
+#[inline]
+pub(crate) fn zigzag(t: i64) -> u64 {
     ((t << 1) ^ (t >> 63)) as u64
 }
 
-/// The inverse of [`zigzag`].
-pub(super) fn unzigzag(z: u64) -> i64 {
+/// The inverse of [`zigzag`]: the low bit is the sign.
+#[inline(always)]
+pub(crate) fn unzigzag(z: u64) -> i64 {
     ((z >> 1) as i64) ^ -((z & 1) as i64)
 }
 
 /// Number of bits that hold the values `0..=max`: 0 for `max == 0`.
-pub(super) fn bit_len(max: u64) -> u32 {
+#[inline]
+pub(crate) fn bit_len(max: u64) -> u32 {
     64 - max.leading_zeros()
 }
 
 /// Writes `x` as a uvarint: 7 bits per byte, least significant group first, the high bit
 /// set on every byte but the last. Byte-aligned only if the writer is.
-pub(super) fn write_uvarint(out: &mut BitWriter, mut x: u64) {
+#[inline]
+pub(crate) fn write_uvarint(out: &mut BitWriter, mut x: u64) {
     let mut buf = [0u8; MAX_UVARINT_LEN];
     let mut len = 0;
     for slot in &mut buf {
@@ -48,7 +63,8 @@ pub(super) fn write_uvarint(out: &mut BitWriter, mut x: u64) {
 /// Reads a uvarint the way Go's `binary.ReadUvarint` does; `None` if it overflows 64 bits.
 /// Past the end of the chunk it reads zero bytes, which end it; the caller's overrun check
 /// reports the truncation.
-pub(super) fn read_uvarint(r: &mut BitReader<'_>) -> Option<u64> {
+#[inline(always)]
+pub(crate) fn read_uvarint(r: &mut BitReader<'_>) -> Option<u64> {
     let mut x = 0u64;
     for i in 0..MAX_UVARINT_LEN {
         let b = r.read(8);
@@ -64,13 +80,16 @@ pub(super) fn read_uvarint(r: &mut BitReader<'_>) -> Option<u64> {
 }
 
 /// Whether `x` fits a `width`-bit delta-of-delta bucket (Prometheus' `bitRange`).
+#[inline]
 fn fits(x: i64, width: u32) -> bool {
     let half = 1i64 << (width - 1);
     -(half - 1) <= x && x <= half
 }
 
-/// Writes a delta of delta in the smallest of the XOR chunk's buckets that holds it.
-pub(super) fn write_dod(out: &mut BitWriter, dod: i64) {
+/// Writes a delta of delta in the smallest of Prometheus' buckets that holds it. A `w`-bit
+/// bucket holds `-(2^(w-1) - 1) ..= 2^(w-1)`.
+#[inline]
+pub(crate) fn write_dod(out: &mut BitWriter, dod: i64) {
     let raw = dod as u64;
     if dod == 0 {
         out.write_bits(0b0, 1);
@@ -87,9 +106,19 @@ pub(super) fn write_dod(out: &mut BitWriter, dod: i64) {
 }
 
 /// Reads a delta of delta written by [`write_dod`].
-pub(super) fn read_dod(r: &mut BitReader<'_>) -> i64 {
-    // Enough for any small bucket with its prefix (at most 24 bits).
-    r.ensure(24);
+#[inline(always)]
+pub(crate) fn read_dod(r: &mut BitReader<'_>) -> i64 {
+    r.ensure(DOD_BUFFERED_BITS);
+    read_dod_buffered(r)
+}
+
+/// [`read_dod`] for a caller that already buffered [`DOD_BUFFERED_BITS`] bits (and may have
+/// peeked at them): any small bucket is then read together with its prefix, without a second
+/// refill; the 64-bit bucket refills as it reads.
+#[inline(always)]
+pub(crate) fn read_dod_buffered(r: &mut BitReader<'_>) -> i64 {
+    // The bucket prefix is at most 4 bits: 0, 10, 110, 1110 or 1111. Each small bucket is
+    // read together with its prefix, whose bits the mask then drops.
     match r.peek(4) {
         0b0000..=0b0111 => {
             r.consume(1);
@@ -105,8 +134,9 @@ pub(super) fn read_dod(r: &mut BitReader<'_>) -> i64 {
     }
 }
 
-/// A `width`-bit delta of delta as Prometheus reads it: the pattern `2^(width-1)` is
-/// positive, patterns above it are negative.
+/// Decodes a `width`-bit delta of delta exactly as Prometheus does: the stored pattern
+/// `2^(width-1)` is positive, patterns above it are negative.
+#[inline(always)]
 fn sign_extend(raw: u64, width: u32) -> i64 {
     if raw > 1 << (width - 1) {
         raw as i64 - (1 << width)
@@ -117,16 +147,18 @@ fn sign_extend(raw: u64, width: u32) -> i64 {
 
 /// The writer's side of the windowed XOR: the last value and the stored window.
 #[derive(Clone, Debug)]
-pub(super) struct XorWriter {
+pub(crate) struct XorWriter {
     /// The last value's bits.
-    pub(super) v: u64,
+    pub(crate) v: u64,
     /// Leading zeros of the stored window, or [`NO_WINDOW`].
-    pub(super) leading: u8,
-    pub(super) trailing: u8,
+    leading: u8,
+    trailing: u8,
 }
 
 impl XorWriter {
-    pub(super) fn new() -> Self {
+    /// No value yet and no window stored.
+    #[inline]
+    pub(crate) fn new() -> Self {
         XorWriter {
             v: 0,
             leading: NO_WINDOW,
@@ -134,8 +166,10 @@ impl XorWriter {
         }
     }
 
-    /// Continues after a reader's state (see [`XorReader`]).
-    pub(super) fn resume(r: &XorReader) -> Self {
+    /// Continues after a reader's state, as Prometheus does when it reopens a chunk: the
+    /// window is the decoder's, which is the full 64-bit window if none was stored yet. For
+    /// a chunk without values, use [`new`](Self::new).
+    pub(crate) fn resume(r: &XorReader) -> Self {
         // Both are below 64 by construction.
         let leading = u8::try_from(64 - r.significant - r.trailing).unwrap_or(0);
         let trailing = u8::try_from(r.trailing).unwrap_or(0);
@@ -146,10 +180,12 @@ impl XorWriter {
         }
     }
 
-    /// Writes the XOR of `v` with the previous value: one 0 bit if equal; else `10` and
-    /// the bits inside the stored window if they fit it; else `11`, a new window (5-bit
-    /// leading zeros, 6-bit significant bits) and the bits inside it.
-    pub(super) fn write(&mut self, out: &mut BitWriter, v: u64) {
+    /// Writes the XOR of `v` with the previous value and makes `v` the previous value: one 0
+    /// bit if equal; else `10` and the bits inside the stored window if they fit it; else
+    /// `11`, a new window (5-bit leading zeros, 6-bit significant bits) and the bits inside
+    /// it.
+    #[inline]
+    pub(crate) fn write(&mut self, out: &mut BitWriter, v: u64) {
         let xor = v ^ self.v;
         self.v = v;
         if xor == 0 {
@@ -175,19 +211,34 @@ impl XorWriter {
     }
 }
 
+/// An impossible XOR window read from a chunk: more than 64 bits.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct BadWindow {
+    /// The stored leading zeros.
+    pub(crate) leading: u8,
+    /// The significant bits, 1 to 64.
+    pub(crate) significant: u8,
+}
+
+/// Bits of a new window's header: the `11` control bits, 5 of leading zeros, 6 of
+/// significant bits. After a [`BadWindow`] the reader stands right after them.
+pub(crate) const WINDOW_HEADER_BITS: u32 = 2 + 5 + 6;
+
 /// The reader's side of the windowed XOR: the current value and window.
 #[derive(Clone, Debug)]
-pub(super) struct XorReader {
+pub(crate) struct XorReader {
     /// The current value's bits.
-    pub(super) v: u64,
-    /// The window: significant bits and trailing zeros. Before any window is stored it is
-    /// Prometheus' initial 64 / 0.
+    pub(crate) v: u64,
+    /// The window: significant bits and trailing zeros (the leading zeros are the rest of
+    /// 64). Before any window is stored it is Prometheus' initial 64 / 0.
     significant: u32,
     trailing: u32,
 }
 
 impl XorReader {
-    pub(super) fn new() -> Self {
+    /// No value yet, Prometheus' initial window.
+    #[inline]
+    pub(crate) fn new() -> Self {
         XorReader {
             v: 0,
             significant: 64,
@@ -195,24 +246,39 @@ impl XorReader {
         }
     }
 
-    /// Reads one value written by [`XorWriter::write`]. An impossible window (more than 64
-    /// bits) is `Err((leading, significant))`.
-    pub(super) fn read(&mut self, r: &mut BitReader<'_>) -> Result<(), (u8, u8)> {
-        r.ensure(2 + 5 + 6);
+    /// Reads one value written by [`XorWriter::write`] into [`v`](Self::v).
+    #[inline(always)]
+    pub(crate) fn read(&mut self, r: &mut BitReader<'_>) -> Result<(), BadWindow> {
+        // The 2 control bits; longer fields check for themselves.
+        r.ensure(2);
         match r.peek(2) {
             0b00 | 0b01 => {
+                // Same value as before.
                 r.consume(1);
                 return Ok(());
             }
-            0b10 => r.consume(2),
+            0b10 => {
+                let significant = self.significant;
+                if significant <= 54 {
+                    // Control bits and value in one read; the XOR drops the known `10`.
+                    let field = r.read(2 + significant) ^ (0b10 << significant);
+                    self.v ^= field << self.trailing;
+                    return Ok(());
+                }
+                r.consume(2);
+            }
             _ => {
-                let header = r.read(2 + 5 + 6);
+                let header = r.read(WINDOW_HEADER_BITS);
                 let leading = ((header >> 6) & 0x1f) as u32;
                 let stored = (header & 0x3f) as u32;
-                // A stored 0 means 64: an all-zero XOR takes the "same value" path.
+                // 64 significant bits do not fit 6 bits; Prometheus stores them as 0, which
+                // is otherwise impossible (an all-zero XOR takes the "same value" path).
                 let significant = if stored == 0 { 64 } else { stored };
                 if leading + significant > 64 {
-                    return Err((leading as u8, significant as u8));
+                    return Err(BadWindow {
+                        leading: leading as u8,
+                        significant: significant as u8,
+                    });
                 }
                 self.significant = significant;
                 self.trailing = 64 - leading - significant;
