@@ -51,6 +51,16 @@ pub(crate) fn is_metric_name_byte(b: u8) -> bool {
     class(b) & METRIC != 0
 }
 
+/// A name byte: `[a-zA-Z0-9_:]` for metric names (`colon`), `[a-zA-Z0-9_]` for label names.
+#[inline]
+pub(crate) fn is_name_byte(b: u8, colon: bool) -> bool {
+    if colon {
+        is_metric_name_byte(b)
+    } else {
+        is_label_name_byte(b)
+    }
+}
+
 /// `[a-zA-Z_]`
 #[inline]
 pub(crate) fn is_label_name_start(b: u8) -> bool {
@@ -106,14 +116,7 @@ pub(crate) fn name_len(s: &[u8], colon: bool) -> usize {
         }
         i += 8;
     }
-    let byte_ok = |b: u8| {
-        if colon {
-            is_metric_name_byte(b)
-        } else {
-            is_label_name_byte(b)
-        }
-    };
-    i + run(s.get(i..).unwrap_or_default(), byte_ok)
+    i + run(s.get(i..).unwrap_or_default(), |b| is_name_byte(b, colon))
 }
 
 /// The eight bytes of `s` at `i` as a little-endian word (the first byte in the lowest lane).
@@ -211,13 +214,7 @@ mod tests {
         ];
         for s in samples {
             for colon in [true, false] {
-                let f = |b: u8| {
-                    if colon {
-                        is_metric_name_byte(b)
-                    } else {
-                        is_label_name_byte(b)
-                    }
-                };
+                let f = |b: u8| is_name_byte(b, colon);
                 assert_eq!(
                     name_len(s, colon),
                     run(s, f),
@@ -229,13 +226,7 @@ mod tests {
         for b in 0..=255u8 {
             let s = [b'a', b'b', b'c', b, b'x', b'y', b'z', b'w', b'v'];
             for colon in [true, false] {
-                let f = |b: u8| {
-                    if colon {
-                        is_metric_name_byte(b)
-                    } else {
-                        is_label_name_byte(b)
-                    }
-                };
+                let f = |b: u8| is_name_byte(b, colon);
                 assert_eq!(name_len(&s, colon), run(&s, f), "byte {b:#x} colon={colon}");
             }
         }

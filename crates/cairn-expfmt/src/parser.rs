@@ -1112,12 +1112,7 @@ impl<'a> Parser<'a> {
             ""
         };
         if keyword.is_empty() || !(cur.at_end() || matches!(cur.peek(), Some(b' ' | b'\t'))) {
-            let mut c = cur;
-            let comment = {
-                c = Cursor::new(cur_line(&c));
-                c.bump(text_start);
-                c.rest()
-            };
+            let comment = cur.line().get(text_start..).unwrap_or_default();
             return Ok(Entry::Comment(comment));
         }
         cur.skip_blanks();
@@ -1165,11 +1160,6 @@ impl<'a> Parser<'a> {
         self.set_family(name, &entry);
         Ok(entry)
     }
-}
-
-/// The whole line a cursor reads.
-fn cur_line<'a>(cur: &Cursor<'a>) -> &'a [u8] {
-    cur.line()
 }
 
 /// An OpenMetrics timestamp: float seconds, finite, converted to milliseconds.
