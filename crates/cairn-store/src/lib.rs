@@ -20,9 +20,14 @@
 //! assert_eq!(Record::decode(&buf)?, Record::Samples(samples.to_vec()));
 //! # Ok::<(), record::DecodeError>(())
 //! ```
-#![forbid(unsafe_code)]
+// `unsafe` lives only in `mmap`, each block with its `// SAFETY:` comment.
+#![deny(unsafe_code)]
 #![deny(missing_docs)]
 // Records come from disk: decoding them must not panic.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
+pub mod block;
+pub mod head_chunks;
+#[allow(unsafe_code, reason = "memory maps of the store's files; see the module docs")]
+pub mod mmap;
 pub mod record;

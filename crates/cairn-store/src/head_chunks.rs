@@ -1,0 +1,1 @@
+//! Head chunk files (being written).
