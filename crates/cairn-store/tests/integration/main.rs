@@ -8,8 +8,10 @@
     reason = "a failing test panics, that is how it reports"
 )]
 
+mod block;
 mod common;
 mod corrupt;
+mod head_chunks;
 mod pinned;
 mod roundtrip;
 mod wal;

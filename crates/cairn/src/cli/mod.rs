@@ -5,6 +5,12 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod check;
+mod crash_writer;
+mod dump;
+mod import;
+mod promfmt;
+mod selector;
+mod stats;
 
 /// cairn: an embedded time-series database that keeps exemplars.
 #[derive(Debug, Parser)]
@@ -18,10 +24,23 @@ pub(crate) struct Cli {
 enum Command {
     /// Check a Prometheus text or OpenMetrics exposition; print a summary or every error.
     Check(check::Args),
+    /// Import timestamped OpenMetrics or Prometheus text (with exemplars) into a database.
+    Import(import::Args),
+    /// Print a database's samples (or exemplars) in the format of `promtool tsdb dump`.
+    Dump(dump::Args),
+    /// Show what a database holds and its bytes on disk by kind.
+    Stats(stats::Args),
+    /// The child process of the crash tests (commits numbered batches until killed).
+    #[command(hide = true)]
+    CrashWriter(crash_writer::Args),
 }
 
 pub(crate) fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Check(args) => check::run(&args),
+        Command::Import(args) => import::run(&args),
+        Command::Dump(args) => dump::run(&args),
+        Command::Stats(args) => stats::run(&args),
+        Command::CrashWriter(args) => crash_writer::run(&args),
     }
 }

@@ -7,3 +7,5 @@
 )]
 
 mod check;
+mod crash;
+mod promtool_format;
