@@ -8,4 +8,5 @@
 
 mod check;
 mod crash;
+mod promtool_diff;
 mod promtool_format;
