@@ -29,6 +29,8 @@
 use std::fmt::{self, Write as _};
 use std::path::PathBuf;
 
+pub mod history;
+
 /// The directory of the shared conformance data: `$CAIRN_SHARED` when set, otherwise
 /// `shared/` beside the workspace (`<workspace>/../shared`). The files there are not part of
 /// the repository, so callers must cope with their absence.

@@ -88,6 +88,9 @@ pub struct Db {
     options: Options,
     state: Mutex<State>,
     blocks: RwLock<Vec<Arc<Block>>>,
+    /// Held while a window is written: an import and a compaction of the same window must
+    /// not both merge the same old block. Taken after `state` when both are needed.
+    window_writer: Mutex<()>,
     /// Bumped when the head drops series, so that appenders' caches drop their refs.
     generation: AtomicU64,
     report: OpenReport,
@@ -180,6 +183,7 @@ impl Db {
                 buf: Vec::new(),
             }),
             blocks: RwLock::new(blocks.into_iter().map(Arc::new).collect()),
+            window_writer: Mutex::new(()),
             generation: AtomicU64::new(0),
             report,
             _lock: lock,
@@ -489,6 +493,10 @@ impl Db {
         level: u32,
         input: impl Iterator<Item = Result<NewSeries, Error>>,
     ) -> Result<WindowOutcome, Error> {
+        let _writing = self
+            .window_writer
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let range = self.options.block_range_ms;
         let existing: Vec<Arc<Block>> = self
             .blocks()
@@ -659,9 +667,14 @@ impl Db {
     /// Deletes blocks past the retention: wholly older than the newest data less the time
     /// retention, then the oldest while everything on disk passes the size retention.
     fn apply_retention(&self) -> Result<(), Error> {
-        let head_max = {
+        // The state lock is never taken while the blocks lock is held (compaction takes
+        // them the other way round).
+        let (head_max, other_bytes) = {
             let st = self.lock();
-            st.head.time_range().map(|(_, maxt)| maxt)
+            (
+                st.head.time_range().map(|(_, maxt)| maxt),
+                st.wal.size_bytes() + st.files.size_bytes(),
+            )
         };
         let mut blocks = self
             .blocks
@@ -681,11 +694,7 @@ impl Db {
             doomed.extend(old);
         }
         if let Some(limit) = self.options.retention_bytes {
-            let other = {
-                let st = self.lock();
-                st.wal.size_bytes() + st.files.size_bytes()
-            };
-            let mut total: u64 = other + blocks.iter().map(|b| b.size().total()).sum::<u64>();
+            let mut total: u64 = other_bytes + blocks.iter().map(|b| b.size().total()).sum::<u64>();
             while total > limit && !blocks.is_empty() {
                 let b = blocks.remove(0);
                 total = total.saturating_sub(b.size().total());

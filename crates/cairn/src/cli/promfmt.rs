@@ -34,8 +34,9 @@
 //!   from 2^30 s to 2^40 ms, one in 150 from 10^8 s to 10^9 s).
 //! - Silently dropped: samples before 0 ms (the first block starts at 0), a sample older than
 //!   or as old as the one before it in its series (the first one stays), exemplars (parsed,
-//!   never imported). An exemplar on a family other than counter or histogram, or a malformed
-//!   one, fails the import ("metric name a does not support exemplars").
+//!   never imported). An exemplar on a sample whose name does not end in `_total` or `_bucket`
+//!   (whatever the family's type), or a malformed one, fails the import ("metric name a does
+//!   not support exemplars").
 //! - A label with an empty value is no label: `a{x=""}` is `{__name__="a"}`. A repeated label
 //!   name, or `__name__` in the braces, fails the import.
 //! - Label values unescape `\\`, `\"` and `\n` only; `\t` or `\z` stay as written (a
