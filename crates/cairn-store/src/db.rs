@@ -501,7 +501,9 @@ impl Db {
         let existing: Vec<Arc<Block>> = self
             .blocks()
             .into_iter()
-            .filter(|b| b.meta().min_time < end && b.meta().max_time > start)
+            // Only blocks within the window are merged (and replaced): one reaching past it
+            // (made with another block range) stays, and queries merge the overlap.
+            .filter(|b| b.meta().min_time >= start && b.meta().max_time <= end)
             .collect();
         let mut writer = BlockWriter::create(&self.dir.join("blocks"), start, end)?;
         let parents: Vec<ulid::Ulid> = existing.iter().map(|b| b.ulid()).collect();
