@@ -168,6 +168,8 @@ impl Db {
             &mut report.replay,
         )?;
         head.truncate(min_valid);
+        // Chunks evicted by the head-wide cap are still in `chunks_head/`: evict again.
+        head.enforce_total_cap();
         files.flush()?;
         report.replay.series = head.counts().series;
 
@@ -285,6 +287,9 @@ impl Db {
         if accepted.is_empty() && accepted_exemplars.is_empty() {
             return Ok(summary);
         }
+        // Late exemplars go in before the batch's appends could cut the chunk they were
+        // checked against; the log holds them in this order, so replay does the same.
+        accepted_exemplars.sort_by_key(|(_, v)| *v != ExemplarVerdict::Insert);
 
         let mut new_series: Vec<SeriesRef> = accepted
             .iter()
@@ -505,6 +510,14 @@ impl Db {
             // (made with another block range) stays, and queries merge the overlap.
             .filter(|b| b.meta().min_time >= start && b.meta().max_time <= end)
             .collect();
+        // Blocks overlapping the window without lying within it: what they hold is not
+        // written again.
+        let held: Vec<Arc<Block>> = self
+            .blocks()
+            .into_iter()
+            .filter(|b| b.meta().min_time < end && b.meta().max_time > start)
+            .filter(|b| !(b.meta().min_time >= start && b.meta().max_time <= end))
+            .collect();
         let mut writer = BlockWriter::create(&self.dir.join("blocks"), start, end)?;
         let parents: Vec<ulid::Ulid> = existing.iter().map(|b| b.ulid()).collect();
         let mut sources: Vec<ulid::Ulid> = parents.clone();
@@ -547,6 +560,10 @@ impl Db {
                     old.push(c.take()?);
                 }
             }
+            let new = match new {
+                Some(n) if !held.is_empty() => Some(without_held(n, &held, start, end)?),
+                other => other,
+            };
             self.write_series(
                 &mut writer,
                 &labels,
@@ -821,6 +838,35 @@ impl Db {
         })
     }
 
+    /// Whether the head holds data in `[mint, maxt]`.
+    pub(crate) fn head_overlaps(&self, mint: TimestampMs, maxt: TimestampMs) -> bool {
+        let st = self.lock();
+        st.head
+            .time_range()
+            .is_some_and(|(a, b)| a <= maxt && b >= mint)
+    }
+
+    /// The head's samples and exemplars of series `labels` in `[mint, maxt]`, if the head
+    /// has the series.
+    pub(crate) fn head_data(
+        &self,
+        labels: &Labels,
+        mint: TimestampMs,
+        maxt: TimestampMs,
+    ) -> Result<Option<SeriesData>, Error> {
+        let r = {
+            let st = self.lock();
+            st.head
+                .lookup(&crate::labels::CompactLabels::from_labels(labels))
+        };
+        match r {
+            None => Ok(None),
+            Some(r) => self
+                .read_series(&[], labels.clone(), &[Source::Head(r)], mint, maxt)
+                .map(Some),
+        }
+    }
+
     /// Counts and sizes: series, samples, exemplars, time range, bytes on disk by kind.
     ///
     /// # Errors
@@ -891,6 +937,53 @@ impl Db {
         state.files.close()?;
         Ok(())
     }
+}
+
+/// A new series less the samples (by timestamp) and exemplars that blocks overlapping the
+/// window already hold.
+fn without_held(
+    new: NewSeries,
+    held: &[Arc<Block>],
+    start: TimestampMs,
+    end: TimestampMs,
+) -> Result<NewSeries, Error> {
+    let maxt = end.saturating_sub(1);
+    let mut times = std::collections::HashSet::new();
+    let mut exemplars = Vec::new();
+    for b in held {
+        let matchers: Vec<Matcher> = new
+            .labels
+            .iter()
+            .map(|l| Matcher::equal(l.name.clone(), l.value.clone()))
+            .collect();
+        for id in &b.index().select(&matchers) {
+            if b.index().series_labels(id).as_ref() != Some(&new.labels) {
+                continue;
+            }
+            let o = OldSeries {
+                block: Arc::clone(b),
+                id,
+            };
+            times.extend(o.samples(start, maxt)?.into_iter().map(|(t, _)| t));
+            exemplars.extend(o.exemplars(start, maxt)?);
+        }
+    }
+    if times.is_empty() && exemplars.is_empty() {
+        return Ok(new);
+    }
+    let mut samples = new.samples.decode(start, maxt)?;
+    samples.retain(|(t, _)| !times.contains(t));
+    let mut own = new.exemplars.decode(start, maxt)?;
+    own.retain(|e| {
+        !exemplars
+            .iter()
+            .any(|h| h.t == e.t && h.v.to_bits() == e.v.to_bits() && h.labels == e.labels)
+    });
+    Ok(NewSeries {
+        labels: new.labels,
+        samples: SampleInput::Raw(samples),
+        exemplars: ExemplarInput::Raw(own),
+    })
 }
 
 fn owned(
@@ -1299,6 +1392,11 @@ fn replay(
         counts.mapped_chunks += 1;
     }
     head.finish_recovery();
+    for (r, chunk_ref) in head.recovered_exemplar_tails() {
+        if let Ok(bytes) = files.chunk(chunk_ref) {
+            head.set_recovered_newest_exemplar(r, &bytes);
+        }
+    }
     for (r, chunk_ref) in head.recovered_tails() {
         let Ok(bytes) = files.chunk(chunk_ref) else {
             continue;

@@ -521,6 +521,8 @@ impl Head {
             self.mint = self.mint.min(meta.mint);
             self.maxt = self.maxt.max(meta.maxt);
         } else if encoding == ENCODING_EXEMPLAR {
+            self.mint = self.mint.min(meta.mint);
+            self.maxt = self.maxt.max(meta.maxt);
             s.ex_chunks.push(meta);
             s.ex_chunk_counts.push(count);
             s.ex_count += u64::from(count);
@@ -550,6 +552,30 @@ impl Head {
     ) {
         if let Some(s) = self.series.get_mut(&series_ref.0) {
             s.last = Some((t, v_bits));
+        }
+    }
+
+    /// Series refs with their last recovered exemplar chunk (to read its newest exemplar).
+    pub(crate) fn recovered_exemplar_tails(&self) -> Vec<(SeriesRef, HeadChunkRef)> {
+        self.series
+            .iter()
+            .filter_map(|(&r, s)| s.ex_chunks.last().map(|c| (SeriesRef(r), c.chunk_ref)))
+            .collect()
+    }
+
+    /// Sets the newest exemplar of a series from its last recovered exemplar chunk.
+    pub(crate) fn set_recovered_newest_exemplar(&mut self, series_ref: SeriesRef, chunk: &[u8]) {
+        let Some(last) = ExemplarIterator::new(chunk).last() else {
+            return;
+        };
+        if let Some(s) = self.series.get_mut(&series_ref.0) {
+            s.ex_newest = Some(NewestExemplar {
+                t: last.t,
+                v_bits: last.v.to_bits(),
+                labels_hash: hash_exemplar_labels(
+                    last.labels.iter().map(|(n, v)| (n.as_ref(), v.as_ref())),
+                ),
+            });
         }
     }
 
@@ -602,6 +628,9 @@ impl Head {
                 }
                 let key = e.key();
                 let current = newest.entry(e.series_ref.0).or_insert(series.ex_newest);
+                // Inserts are checked against the open chunk as it is before the batch; the
+                // database applies (and logs) a batch's inserts before its appends, which
+                // may cut that chunk.
                 let mut verdict = series.check_exemplar(*current, &key, window);
                 if verdict == ExemplarVerdict::Insert && series.open_holds(&key) {
                     verdict = ExemplarVerdict::Duplicate;
@@ -713,6 +742,10 @@ impl Head {
         }
         s.ex_count += 1;
         self.exemplars += 1;
+        // Exemplars count in the head's range: a window holding only exemplars is
+        // compacted like any other.
+        self.mint = self.mint.min(e.t);
+        self.maxt = self.maxt.max(e.t);
         self.enforce_series_cap(r);
         Ok(())
     }
@@ -726,8 +759,17 @@ impl Head {
         let Some(s) = self.series.get(&e.series_ref.0) else {
             return Ok(false);
         };
-        if e.t < self.min_valid || s.ex_mmapped_maxt().is_some_and(|m| e.t <= m) {
+        if e.t < self.min_valid || s.ex_mmapped_maxt().is_some_and(|m| e.t < m) {
             return Ok(false);
+        }
+        // At the last written chunk's newest timestamp an exemplar may be in that chunk or
+        // after it (a chunk is cut between exemplars of one timestamp when full): look.
+        if let Some(last) = s.ex_chunks.last().filter(|c| c.maxt == e.t) {
+            let key = e.key();
+            let bytes = files.chunk(last.chunk_ref)?;
+            if ExemplarIterator::new(&bytes).any(|x| same_exemplar(&x, &key)) {
+                return Ok(false);
+            }
         }
         let (_, verdicts) = self.check(&[], std::slice::from_ref(e));
         let Some(&verdict) = verdicts.first() else {
@@ -912,6 +954,11 @@ impl Head {
             } else if let Some(open) = &s.open {
                 mint = mint.min(open.mint);
             }
+            if let Some(first) = s.ex_chunks.first() {
+                mint = mint.min(first.mint);
+            } else if let Some(open) = &s.ex_open {
+                mint = mint.min(open.mint);
+            }
             if s.is_empty() && s.logged {
                 removed.push(r);
             }
@@ -989,13 +1036,16 @@ impl MemSeries {
         let Some(open) = &self.ex_open else {
             return false;
         };
-        ExemplarIterator::new(open.app.bytes()).any(|x| {
-            x.t == e.t
-                && x.v.to_bits() == e.v_bits
-                && hash_exemplar_labels(x.labels.iter().map(|(n, v)| (n.as_ref(), v.as_ref())))
-                    == e.labels_hash
-        })
+        ExemplarIterator::new(open.app.bytes()).any(|x| same_exemplar(&x, e))
     }
+}
+
+/// Whether a decoded exemplar is `e`.
+fn same_exemplar(x: &cairn_chunkenc::exemplar::ExemplarRef<'_>, e: &NewestExemplar) -> bool {
+    x.t == e.t
+        && x.v.to_bits() == e.v_bits
+        && hash_exemplar_labels(x.labels.iter().map(|(n, v)| (n.as_ref(), v.as_ref())))
+            == e.labels_hash
 }
 
 fn sort_chunks(chunks: &mut Vec<HeadChunkMeta>, counts: Option<&mut Vec<u32>>) {

@@ -199,6 +199,9 @@ impl<'db> Importer<'db> {
         });
         for start in windows {
             let end = start.saturating_add(range);
+            if self.db.head_overlaps(start, end.saturating_sub(1)) {
+                self.drop_what_the_head_holds(&order, start, end)?;
+            }
             let series = &self.series;
             let input = order.iter().filter_map(|&i| {
                 let s = series.get(i)?;
@@ -226,6 +229,34 @@ impl<'db> Importer<'db> {
             s.exemplars = Vec::new();
         }
         self.buffered = 0;
+        Ok(())
+    }
+
+    /// Leaves out of window `[start, end)` the samples (by timestamp) and exemplars the
+    /// head already holds for the same series: they are stored, and the head's value wins.
+    fn drop_what_the_head_holds(
+        &mut self,
+        order: &[usize],
+        start: TimestampMs,
+        end: TimestampMs,
+    ) -> Result<(), Error> {
+        for &i in order {
+            let Some(s) = self.series.get_mut(i) else {
+                continue;
+            };
+            let Some(held) = self.db.head_data(&s.labels, start, end.saturating_sub(1))? else {
+                continue;
+            };
+            let times: std::collections::HashSet<TimestampMs> =
+                held.samples.iter().map(|&(t, _)| t).collect();
+            s.samples.retain(|(t, _)| !times.contains(t));
+            s.exemplars.retain(|e| {
+                !held
+                    .exemplars
+                    .iter()
+                    .any(|h| h.t == e.t && h.v.to_bits() == e.v.to_bits() && h.labels == e.labels)
+            });
+        }
         Ok(())
     }
 

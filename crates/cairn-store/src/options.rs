@@ -108,7 +108,9 @@ impl Options {
 /// than `max_per_series` exemplars its oldest exemplar chunk is dropped; when the head holds
 /// more than `max_total`, the series holding the most lose their oldest chunks until the
 /// head is at 90% of the cap. Dropped exemplars are counted (`exemplars_evicted`). Blocks
-/// keep what the head held when they were cut, for the whole retention.
+/// keep what the head held when they were cut, for the whole retention. Evictions are not
+/// logged: after a restart the caps are applied again to what the head holds then (each
+/// series keeps its newest exemplars), so the head-wide cap may keep other chunks than before.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ExemplarOptions {
