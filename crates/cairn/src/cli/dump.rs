@@ -51,12 +51,9 @@ pub(crate) fn run(args: &Args) -> ExitCode {
         eprintln!("{}: no such database directory", args.data.display());
         return ExitCode::from(2);
     }
-    let db = match Db::open(&args.data, Options::default().retention_ms(None)) {
+    let db = match super::open_db(&args.data, Options::default().retention_ms(None)) {
         Ok(db) => db,
-        Err(e) => {
-            eprintln!("{}: cannot open the database: {e}", args.data.display());
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     match dump(&db, &selectors, args) {
         Ok(()) => ExitCode::SUCCESS,

@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use cairn_expfmt::{Entry, Format, Mode, Parser, detect_format};
 use cairn_model::Labels;
-use cairn_store::{Db, Importer, Options, Rejection, sample_key, sample_labels};
+use cairn_store::{Importer, Options, Rejection, sample_key, sample_labels};
 
 use super::check::FormatArg;
 
@@ -37,12 +37,9 @@ pub(crate) struct Args {
 pub(crate) fn run(args: &Args) -> ExitCode {
     let started = Instant::now();
     // Imported history may be older than any retention: keep it all.
-    let db = match Db::open(&args.data, Options::default().retention_ms(None)) {
+    let db = match super::open_db(&args.data, Options::default().retention_ms(None)) {
         Ok(db) => db,
-        Err(e) => {
-            eprintln!("{}: cannot open the database: {e}", args.data.display());
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     let mut importer = db.importer();
     let mut errors = 0usize;

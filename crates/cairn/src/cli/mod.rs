@@ -35,6 +35,39 @@ enum Command {
     CrashWriter(crash_writer::Args),
 }
 
+/// Opens a database for a command, printing on stderr what opening repaired (a torn log or
+/// head chunk file, blocks that did not open), so that nothing is mended silently.
+pub(crate) fn open_db(
+    dir: &std::path::Path,
+    options: cairn_store::Options,
+) -> Result<cairn_store::Db, ExitCode> {
+    match cairn_store::Db::open(dir, options) {
+        Ok(db) => {
+            let report = db.report();
+            if let Some(r) = &report.wal_repair {
+                eprintln!("{}: warning: write-ahead log repaired: {r}", dir.display());
+            }
+            if let Some(r) = &report.head_chunks_repair {
+                eprintln!("{}: warning: head chunk file repaired: {r}", dir.display());
+            }
+            for (path, why) in &report.failed_blocks {
+                eprintln!("{}: warning: block not read: {why}", path.display());
+            }
+            for path in &report.removed_parent_blocks {
+                eprintln!(
+                    "{}: note: removed, replaced by a block written before a crash",
+                    path.display()
+                );
+            }
+            Ok(db)
+        }
+        Err(e) => {
+            eprintln!("{}: cannot open the database: {e}", dir.display());
+            Err(ExitCode::from(2))
+        }
+    }
+}
+
 pub(crate) fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Check(args) => check::run(&args),

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use cairn_store::{Db, Options, Stats};
+use cairn_store::{Options, Stats};
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
@@ -20,12 +20,9 @@ pub(crate) fn run(args: &Args) -> ExitCode {
         eprintln!("{}: no such database directory", args.data.display());
         return ExitCode::from(2);
     }
-    let db = match Db::open(&args.data, Options::default().retention_ms(None)) {
+    let db = match super::open_db(&args.data, Options::default().retention_ms(None)) {
         Ok(db) => db,
-        Err(e) => {
-            eprintln!("{}: cannot open the database: {e}", args.data.display());
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     let stats = match db.stats() {
         Ok(s) => s,
