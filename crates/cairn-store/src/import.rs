@@ -7,6 +7,7 @@ use cairn_model::{Labels, TimestampMs};
 use crate::chunks::{StoredExemplar, merge_exemplars};
 use crate::db::{ExemplarInput, NewSeries, SampleInput};
 use crate::head::{MAX_EXEMPLAR_LABEL_CHARS, window_start};
+use crate::labels::FastState;
 use crate::{Db, Error, Rejection};
 
 /// What an import did.
@@ -50,10 +51,10 @@ pub struct ImportSummary {
 pub struct Importer<'db> {
     db: &'db Db,
     /// Series by key (the caller's raw series text, or the packed labels).
-    keys: HashMap<Box<[u8]>, usize>,
+    keys: HashMap<Box<[u8]>, usize, FastState>,
     /// Series by packed labels: two keys may name one label set (labels in another order,
     /// escapes written two ways).
-    by_labels: HashMap<Box<[u8]>, usize>,
+    by_labels: HashMap<Box<[u8]>, usize, FastState>,
     series: Vec<ImportSeries>,
     buffered: usize,
     summary: ImportSummary,
@@ -70,8 +71,8 @@ impl<'db> Importer<'db> {
     pub(crate) fn new(db: &'db Db) -> Importer<'db> {
         Importer {
             db,
-            keys: HashMap::new(),
-            by_labels: HashMap::new(),
+            keys: HashMap::default(),
+            by_labels: HashMap::default(),
             series: Vec::new(),
             buffered: 0,
             summary: ImportSummary::default(),

@@ -13,7 +13,7 @@ use crate::{CommitSummary, Db, Error, SeriesRef};
 /// unescaping, sorting or head lookup. One cache per target.
 #[derive(Debug, Default)]
 pub struct ScrapeCache {
-    refs: HashMap<Box<[u8]>, SeriesRef>,
+    refs: HashMap<Box<[u8]>, SeriesRef, crate::labels::FastState>,
     generation: u64,
     key: Vec<u8>,
 }

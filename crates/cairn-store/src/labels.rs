@@ -5,7 +5,7 @@
 //! as one allocation: for each label in name order, the name's length (uvarint), the name,
 //! the value's length (uvarint) and the value. Names and values are UTF-8, as they came in.
 
-use std::hash::{BuildHasher, Hasher};
+use std::hash::Hasher;
 
 use cairn_model::Labels;
 
@@ -104,17 +104,54 @@ fn take_str<'a>(rest: &mut &'a [u8]) -> Option<&'a str> {
     std::str::from_utf8(s).ok()
 }
 
-/// A fixed-seed hash of packed label bytes, for the head's labels → series map.
+/// A hash of packed label bytes, for the head's labels → series map.
 pub(crate) fn hash_bytes(bytes: &[u8]) -> u64 {
-    let mut hasher = FIXED_STATE.build_hasher();
+    let mut hasher = FastHasher::default();
     hasher.write(bytes);
     hasher.finish()
 }
 
-/// The hasher state of [`hash_bytes`]; `DefaultHasher` with no random keys, so a process's
-/// hashes are stable (only used in memory, never written).
-const FIXED_STATE: std::hash::BuildHasherDefault<std::collections::hash_map::DefaultHasher> =
-    std::hash::BuildHasherDefault::new();
+/// A fast, unkeyed hasher for series text and packed labels: eight bytes per multiply.
+/// Keys come from scraped targets, which could craft collisions; a collision costs a
+/// comparison per lookup, never a wrong answer.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct FastHasher(u64);
+
+const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+impl FastHasher {
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(SEED);
+    }
+}
+
+impl Hasher for FastHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(c);
+            self.add(u64::from_le_bytes(word));
+        }
+        let rest = chunks.remainder();
+        let mut word = [0u8; 8];
+        if let Some(dst) = word.get_mut(..rest.len()) {
+            dst.copy_from_slice(rest);
+        }
+        self.add(u64::from_le_bytes(word) ^ ((rest.len() as u64) << 56));
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        // Fold the high bits down: hash tables take both ends.
+        self.0 ^ (self.0 >> 29)
+    }
+}
+
+/// A `HashMap` state with [`FastHasher`].
+pub(crate) type FastState = std::hash::BuildHasherDefault<FastHasher>;
 
 #[cfg(test)]
 mod tests {
