@@ -1378,6 +1378,9 @@ fn replay(
     }
     let resolve = |r: u64| SeriesRef(aliases.get(&r).copied().unwrap_or(r));
 
+    if let Some(max) = recovered.iter().map(|c| c.series_ref).max() {
+        head.reserve_refs_through(max);
+    }
     for c in recovered {
         let count = match files.chunk(c.chunk_ref) {
             Ok(bytes) => chunk_count(&bytes),

@@ -483,6 +483,13 @@ impl Head {
         Ok(())
     }
 
+    /// Never hands out refs up to `r`: refs that `chunks_head/` holds chunks of, though the
+    /// log no longer names their series (a log repaired after damage), must not go to new
+    /// series, or a later open would give those chunks to them.
+    pub(crate) fn reserve_refs_through(&mut self, r: u64) {
+        self.next_ref = self.next_ref.max(r.saturating_add(1));
+    }
+
     /// Replays a series record: creates the series under its logged ref, or, when the same
     /// labels already have another ref (a series recreated after garbage collection), says
     /// which ref to use instead.
