@@ -34,6 +34,11 @@ pub struct BlockMeta {
     /// (`chunks/000001`, `exemplars/000001`, …) with their sizes only, since every chunk
     /// carries its own CRC32C.
     pub files: Vec<FileMeta>,
+    /// CRC32C of this JSON as written with this field 0: a damaged `meta.json` (a time range
+    /// off by years would make retention delete other blocks) fails to open. Set by
+    /// [`BlockMeta::to_json`].
+    #[serde(default)]
+    pub crc32c: u32,
 }
 
 /// Counts of what a block holds.
@@ -117,6 +122,24 @@ impl BlockMeta {
             };
             Error::new(path, json_offset(&bytes, e.line(), e.column()), kind)
         })?;
+        let computed = meta.checksum().map_err(|e| {
+            Error::file(
+                path,
+                ErrorKind::Json {
+                    message: e.to_string(),
+                },
+            )
+        })?;
+        if computed != meta.crc32c {
+            return Err(Error::file(
+                path,
+                ErrorKind::Checksum {
+                    what: "meta.json",
+                    stored: meta.crc32c,
+                    computed,
+                },
+            ));
+        }
         let dir_name = path
             .parent()
             .and_then(Path::file_name)
@@ -127,11 +150,23 @@ impl BlockMeta {
         Ok((meta, manifest, bytes.len() as u64))
     }
 
-    /// The JSON as written: pretty, with a final newline.
-    pub(crate) fn to_json(&self) -> Result<Vec<u8>, serde_json::Error> {
-        let mut json = serde_json::to_vec_pretty(self)?;
+    /// The JSON as written: pretty, with a final newline, `crc32c` set.
+    ///
+    /// # Errors
+    /// When serde_json fails (it does not for this type).
+    pub fn to_json(&self) -> Result<Vec<u8>, serde_json::Error> {
+        let mut meta = self.clone();
+        meta.crc32c = self.checksum()?;
+        let mut json = serde_json::to_vec_pretty(&meta)?;
         json.push(b'\n');
         Ok(json)
+    }
+
+    /// The CRC32C of the JSON of this meta with `crc32c` 0.
+    pub(crate) fn checksum(&self) -> Result<u32, serde_json::Error> {
+        let mut meta = self.clone();
+        meta.crc32c = 0;
+        Ok(crc32c::crc32c(&serde_json::to_vec_pretty(&meta)?))
     }
 
     /// Checks what can be checked without the other files, and sorts out the file list.
@@ -287,5 +322,43 @@ mod tests {
         let bytes = b"{\n  \"a\": x\n}";
         assert_eq!(json_offset(bytes, 2, 8), Some(9));
         assert_eq!(json_offset(bytes, 0, 0), None);
+    }
+
+    /// The example of `FORMAT.md`, with its `crc32c`.
+    #[test]
+    fn the_documented_example_checksum() {
+        let ulid = Ulid::from_string("01M89C2W2BRVQ3G5XZ6J551C9J").unwrap();
+        let file = |name: &str, size, crc32c| FileMeta {
+            name: name.into(),
+            size,
+            crc32c,
+        };
+        let meta = BlockMeta {
+            ulid,
+            min_time: 0,
+            max_time: 2000,
+            stats: BlockStats {
+                num_series: 1,
+                num_samples: 1,
+                num_chunks: 1,
+                num_exemplars: 0,
+                num_exemplar_chunks: 0,
+            },
+            compaction: Compaction::level_one(ulid),
+            version: 1,
+            files: vec![
+                file("index", 206, Some(3131512141)),
+                file("series", 38, Some(1512344538)),
+                file("chunks/000001", 26, None),
+            ],
+            crc32c: 0,
+        };
+        assert_eq!(meta.checksum().unwrap(), 2110439642);
+        let json = String::from_utf8(meta.to_json().unwrap()).unwrap();
+        let doc = include_str!("FORMAT.md");
+        assert!(
+            doc.contains(json.trim_end()),
+            "FORMAT.md's example differs:\n{json}"
+        );
     }
 }

@@ -289,7 +289,7 @@ impl BlockWriter {
         ];
         files.extend(segment_files(CHUNKS_DIR, &chunk_sizes));
         files.extend(segment_files(EXEMPLARS_DIR, &exemplar_sizes));
-        let meta = BlockMeta {
+        let mut meta = BlockMeta {
             ulid: self.ulid,
             min_time: self.min_time,
             max_time: self.max_time,
@@ -297,8 +297,13 @@ impl BlockWriter {
             compaction: self.compaction.clone(),
             version: META_VERSION,
             files,
+            crc32c: 0,
         };
         let meta_path = self.tmp_dir.join(META_FILE);
+        meta.crc32c = meta.checksum().map_err(|e| {
+            let message = e.to_string();
+            Error::file(&meta_path, ErrorKind::Json { message })
+        })?;
         let json = meta.to_json().map_err(|e| {
             let message = e.to_string();
             Error::file(&meta_path, ErrorKind::Json { message })

@@ -867,11 +867,29 @@ fn missing_or_truncated_files_are_refused() {
 }
 
 /// Edits `meta.json` as JSON.
+/// Edits `meta.json` and seals it again with a matching `crc32c`, as a writer that lied
+/// would: the checks behind the checksum are what is tested.
 fn edit_meta(dir: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
     let path = dir.join("meta.json");
     let mut json: serde_json::Value = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
     edit(&mut json);
-    fs::write(&path, serde_json::to_vec_pretty(&json).unwrap()).unwrap();
+    let meta: BlockMeta = serde_json::from_value(json).unwrap();
+    fs::write(&path, meta.to_json().unwrap()).unwrap();
+}
+
+#[test]
+fn meta_json_changed_without_its_checksum_is_caught() {
+    let p = pair();
+    let path = p.victim.join("meta.json");
+    let text = fs::read_to_string(&path).unwrap();
+    // One digit of maxTime: still valid JSON, still a plausible block.
+    let at = text.find("\"maxTime\": ").unwrap() + "\"maxTime\": ".len();
+    let mut bytes = text.into_bytes();
+    bytes[at] = if bytes[at] == b'9' { b'8' } else { b'9' };
+    fs::write(&path, &bytes).unwrap();
+    let err = Block::open(&p.victim).unwrap_err();
+    assert_eq!(err.path(), path);
+    assert!(err.to_string().contains("checksum"), "{err}");
 }
 
 #[test]
