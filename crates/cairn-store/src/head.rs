@@ -23,6 +23,10 @@ use crate::{Error, SeriesRef};
 /// Prometheus and the OpenMetrics specification.
 pub const MAX_EXEMPLAR_LABEL_CHARS: usize = 128;
 
+/// Per series beyond `MemSeries` itself: its 16-byte map entry and the allocator's header
+/// of its box (an estimate; the map's empty buckets are not counted).
+const BOXED_ENTRY_BYTES: usize = 32;
+
 /// A full chunk of the head, in `chunks_head/`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct HeadChunkMeta {
@@ -357,7 +361,9 @@ pub(crate) struct HeadCounts {
 /// The head.
 #[derive(Debug)]
 pub(crate) struct Head {
-    series: RefMap<MemSeries>,
+    /// Boxed: the map's table grows by doubling, and 16-byte entries keep its empty buckets
+    /// cheap (a `MemSeries` inline made each of them 272 bytes).
+    series: RefMap<Box<MemSeries>>,
     /// Label-bytes hash → series ref; `collisions` holds any further refs of a hash.
     by_hash: RefMap<u64>,
     collisions: RefMap<Vec<u64>>,
@@ -428,7 +434,7 @@ impl Head {
     }
 
     pub(crate) fn series(&self, series_ref: SeriesRef) -> Option<&MemSeries> {
-        self.series.get(&series_ref.0)
+        self.series.get(&series_ref.0).map(|s| &**s)
     }
 
     /// The ref of the series with these packed labels, if it exists.
@@ -478,7 +484,7 @@ impl Head {
             }
         }
         self.index.add(id, labels);
-        self.series.insert(r, MemSeries::new(packed));
+        self.series.insert(r, Box::new(MemSeries::new(packed)));
         self.next_ref = self.next_ref.max(r.saturating_add(1));
         Ok(())
     }
@@ -1028,7 +1034,7 @@ impl Head {
         self.series
             .values()
             .map(|s| {
-                std::mem::size_of::<MemSeries>()
+                std::mem::size_of::<MemSeries>() + BOXED_ENTRY_BYTES
                     + s.labels.heap_bytes()
                     + s.chunks.capacity() * std::mem::size_of::<HeadChunkMeta>()
                     + s.ex_chunks.capacity() * std::mem::size_of::<HeadChunkMeta>()
