@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use cairn_model::Matcher;
-use cairn_store::{Db, Options};
+use cairn_store::Db;
 
 use super::{promfmt, selector};
 
@@ -47,11 +47,7 @@ pub(crate) fn run(args: &Args) -> ExitCode {
     if selectors.is_empty() {
         selectors.push(Vec::new());
     }
-    if !args.data.is_dir() {
-        eprintln!("{}: no such database directory", args.data.display());
-        return ExitCode::from(2);
-    }
-    let db = match super::open_db(&args.data, Options::default().retention_ms(None)) {
+    let db = match super::open_existing_db(&args.data) {
         Ok(db) => db,
         Err(code) => return code,
     };

@@ -68,6 +68,15 @@ pub(crate) fn open_db(
     }
 }
 
+/// Opens a database that must exist, to read it: nothing is deleted by retention.
+pub(crate) fn open_existing_db(dir: &std::path::Path) -> Result<cairn_store::Db, ExitCode> {
+    if !dir.is_dir() {
+        eprintln!("{}: no such database directory", dir.display());
+        return Err(ExitCode::from(2));
+    }
+    open_db(dir, cairn_store::Options::default().retention_ms(None))
+}
+
 pub(crate) fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Check(args) => check::run(&args),

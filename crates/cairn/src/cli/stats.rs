@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use cairn_store::{Options, Stats};
+use cairn_store::Stats;
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
@@ -16,11 +16,7 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(args: &Args) -> ExitCode {
-    if !args.data.is_dir() {
-        eprintln!("{}: no such database directory", args.data.display());
-        return ExitCode::from(2);
-    }
-    let db = match super::open_db(&args.data, Options::default().retention_ms(None)) {
+    let db = match super::open_existing_db(&args.data) {
         Ok(db) => db,
         Err(code) => return code,
     };
