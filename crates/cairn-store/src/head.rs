@@ -1034,7 +1034,8 @@ impl Head {
         self.series
             .values()
             .map(|s| {
-                std::mem::size_of::<MemSeries>() + BOXED_ENTRY_BYTES
+                std::mem::size_of::<MemSeries>()
+                    + BOXED_ENTRY_BYTES
                     + s.labels.heap_bytes()
                     + s.chunks.capacity() * std::mem::size_of::<HeadChunkMeta>()
                     + s.ex_chunks.capacity() * std::mem::size_of::<HeadChunkMeta>()
