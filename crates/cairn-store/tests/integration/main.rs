@@ -11,6 +11,7 @@
 mod block;
 mod common;
 mod corrupt;
+mod corruption;
 mod db;
 mod head_chunks;
 mod pinned;
