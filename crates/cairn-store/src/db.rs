@@ -91,6 +91,8 @@ pub struct Db {
     /// Held while a window is written: an import and a compaction of the same window must
     /// not both merge the same old block. Taken after `state` when both are needed.
     window_writer: Mutex<()>,
+    /// The last failure of a compaction run by a commit.
+    compaction_error: Mutex<Option<String>>,
     /// Bumped when the head drops series, so that appenders' caches drop their refs.
     generation: AtomicU64,
     report: OpenReport,
@@ -186,6 +188,7 @@ impl Db {
             }),
             blocks: RwLock::new(blocks.into_iter().map(Arc::new).collect()),
             window_writer: Mutex::new(()),
+            compaction_error: Mutex::new(None),
             generation: AtomicU64::new(0),
             report,
             _lock: lock,
@@ -356,11 +359,31 @@ impl Db {
         summary.exemplars = accepted_exemplars.len() as u64;
         st.head.enforce_total_cap();
         st.files.flush()?;
-        if self.compact_due(st)? > 0 {
-            drop(guard);
-            self.apply_retention()?;
-        }
+        // The commit is durable and applied: a failed compaction or retention must not make
+        // it look failed (a caller retrying would only meet duplicates). It is kept for
+        // `compaction_error` and retried at the next commit.
+        let compacted = self.compact_due(st);
+        drop(guard);
+        let result = match compacted {
+            Ok(0) => Ok(()),
+            Ok(_) => self.apply_retention(),
+            Err(e) => Err(e),
+        };
+        *self
+            .compaction_error
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) =
+            result.err().map(|e| e.to_string());
         Ok(summary)
+    }
+
+    /// The error of the last compaction or retention run by a commit, if it failed (the
+    /// commit itself succeeded; the work is tried again at the next commit).
+    pub fn compaction_error(&self) -> Option<String> {
+        self.compaction_error
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     /// Compacts every window of the head that is due: while the head spans more than one and
@@ -1633,7 +1656,11 @@ impl Appender<'_> {
     /// commit.
     ///
     /// # Errors
-    /// A log or head chunk file error; nothing of the batch is acknowledged then.
+    /// A log error: the batch is not acknowledged (after a failed sync the log refuses
+    /// further writes until the database is opened again). A head chunk file error after the
+    /// log write: the batch is in the log and the next open replays it, but this process's
+    /// head may miss part of it. Compaction errors do not fail a commit
+    /// ([`Db::compaction_error`]).
     pub fn commit(&mut self) -> Result<CommitSummary, Error> {
         let samples = std::mem::take(&mut self.samples);
         let exemplars = std::mem::take(&mut self.exemplars);
