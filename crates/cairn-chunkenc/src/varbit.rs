@@ -42,6 +42,12 @@ pub(crate) fn bit_len(max: u64) -> u32 {
     64 - max.leading_zeros()
 }
 
+/// Bytes [`write_uvarint`] takes for `x`: one per started group of 7 significant bits.
+#[inline]
+pub(crate) fn uvarint_len(x: u64) -> u32 {
+    (64 - x.leading_zeros()).div_ceil(7).max(1)
+}
+
 /// Writes `x` as a uvarint: 7 bits per byte, least significant group first, the high bit
 /// set on every byte but the last. Byte-aligned only if the writer is.
 #[inline]
@@ -180,6 +186,22 @@ impl XorWriter {
         }
     }
 
+    /// How many bits [`write`](Self::write) would take for `v`, without writing it.
+    #[inline]
+    pub(crate) fn cost(&self, v: u64) -> u32 {
+        let xor = v ^ self.v;
+        if xor == 0 {
+            return 1;
+        }
+        let leading = (xor.leading_zeros() as u8).min(31);
+        let trailing = xor.trailing_zeros() as u8;
+        if self.leading != NO_WINDOW && leading >= self.leading && trailing >= self.trailing {
+            2 + 64 - u32::from(self.leading) - u32::from(self.trailing)
+        } else {
+            2 + 5 + 6 + 64 - u32::from(leading) - u32::from(trailing)
+        }
+    }
+
     /// Writes the XOR of `v` with the previous value and makes `v` the previous value: one 0
     /// bit if equal; else `10` and the bits inside the stored window if they fit it; else
     /// `11`, a new window (5-bit leading zeros, 6-bit significant bits) and the bits inside
@@ -288,5 +310,55 @@ impl XorReader {
         // `trailing` < 64 because `significant` >= 1.
         self.v ^= bits << self.trailing;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Bits `write` adds, measured: it writes after a 1 bit and before a closing 1 bit, and
+    /// the closing bit's position is the count.
+    fn written_bits(write: impl FnOnce(&mut BitWriter)) -> u32 {
+        let mut out = BitWriter::from_parts(Vec::new(), 0);
+        out.write_bits(1, 1);
+        write(&mut out);
+        out.write_bits(1, 1);
+        let bytes = out.bytes();
+        let trailing = bytes.last().map_or(0, |b| b.trailing_zeros());
+        (bytes.len() as u32) * 8 - trailing - 2
+    }
+
+    #[test]
+    fn uvarint_len_is_what_write_uvarint_takes() {
+        for shift in 0..64 {
+            for x in [1u64 << shift, (1u64 << shift) - 1, u64::MAX >> shift, 0] {
+                let bits = written_bits(|out| write_uvarint(out, x));
+                assert_eq!(bits, 8 * uvarint_len(x), "{x}");
+            }
+        }
+    }
+
+    #[test]
+    fn cost_is_what_write_takes() {
+        let mut rng = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut xor = XorWriter::new();
+        xor.v = 1.0f64.to_bits();
+        for i in 0..10_000 {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            // Random bits, small integers, repeats and values in a narrow range.
+            let v = match i % 4 {
+                0 => rng,
+                1 => ((rng % 2_000) as f64).to_bits(),
+                2 => xor.v,
+                _ => xor.v ^ ((rng & 0xff) << 20),
+            };
+            let cost = xor.cost(v);
+            let mut copy = xor.clone();
+            assert_eq!(written_bits(|out| copy.write(out, v)), cost, "{v:#x}");
+            xor = copy;
+        }
     }
 }

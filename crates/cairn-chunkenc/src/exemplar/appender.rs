@@ -5,7 +5,8 @@ use std::collections::HashMap;
 use super::error::{AppendError, ExemplarError, ExemplarErrorKind};
 use super::iterator::{ExemplarIterator, SetValue};
 use super::{
-    IdKind, MAX_LABEL_BYTES, MAX_LABELS, NUM_EXEMPLARS_OFFSET, TARGET_BYTES_PER_CHUNK, parse_hex,
+    IdKind, MAX_LABEL_BYTES, MAX_LABELS, NUM_EXEMPLARS_OFFSET, TARGET_BYTES_PER_CHUNK, decimal,
+    parse_hex,
 };
 use crate::bitstream::BitWriter;
 use crate::varbit::{self, XorWriter};
@@ -200,18 +201,15 @@ impl ExemplarAppender {
         if self.num == u16::MAX {
             return Err(AppendError::Full);
         }
-        let v = v.to_bits();
         if self.num == 0 {
             varbit::write_uvarint(&mut self.out, varbit::zigzag(t));
-            self.out.write_bits(v, 64);
-            self.xor.v = v;
         } else {
             // `t >= self.t`: the unsigned difference is exact.
             let delta = t.wrapping_sub(self.t) as u64;
             varbit::write_dod(&mut self.out, delta.wrapping_sub(self.t_delta) as i64);
             self.t_delta = delta;
-            self.xor.write(&mut self.out, v);
         }
+        self.write_value(v);
         self.t = t;
 
         let set = match self.last_set.filter(|&s| self.same_set(s, labels)) {
@@ -321,6 +319,40 @@ impl ExemplarAppender {
         self.set_ids.entry(key.clone()).or_insert(set);
         self.sets.push(key);
         set
+    }
+
+    /// The value: `1`, a 4-bit scale `k` and the zigzag uvarint `m` for the decimal
+    /// `m / 10^k` when that is exact and shorter; else `0` and the first exemplar's 64 raw
+    /// bits or the XOR against the previous value. Either way the value becomes the one
+    /// the next XOR is taken against.
+    fn write_value(&mut self, v: f64) {
+        let bits = v.to_bits();
+        let plain = if self.num == 0 {
+            64
+        } else {
+            self.xor.cost(bits)
+        };
+        let decimal = decimal::to_decimal(v).map(|(k, m)| {
+            let m = varbit::zigzag(m);
+            (k, m, decimal::SCALE_BITS + 8 * varbit::uvarint_len(m))
+        });
+        match decimal {
+            Some((k, m, cost)) if cost < plain => {
+                self.out.write_bits(0b1, 1);
+                self.out.write_bits(u64::from(k), decimal::SCALE_BITS);
+                varbit::write_uvarint(&mut self.out, m);
+                self.xor.v = bits;
+            }
+            _ => {
+                self.out.write_bits(0b0, 1);
+                if self.num == 0 {
+                    self.out.write_bits(bits, 64);
+                    self.xor.v = bits;
+                } else {
+                    self.xor.write(&mut self.out, bits);
+                }
+            }
+        }
     }
 
     /// An ID value not in W3C form: `0`, then a byte-aligned string field.

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use super::error::{ExemplarError, ExemplarErrorKind as Kind};
 use super::{
     ExemplarRef, FIRST_EXEMPLAR_OFFSET, IdKind, MAX_LABEL_BYTES, MAX_LABELS, NUM_EXEMPLARS_OFFSET,
-    to_hex,
+    decimal, to_hex,
 };
 use crate::bitstream::BitReader;
 use crate::varbit::{self, XorReader};
@@ -283,7 +283,6 @@ impl<'a> ExemplarIterator<'a> {
                 return Err(self.corrupt(Kind::VarintOverflow { exemplar }, start));
             };
             self.t = varbit::unzigzag(zigzag);
-            self.xor.v = self.reader.read_wide(64);
         } else {
             let dod = varbit::read_dod(&mut self.reader);
             let delta = self.t_delta.wrapping_add(dod as u64);
@@ -292,18 +291,33 @@ impl<'a> ExemplarIterator<'a> {
             };
             self.t = t;
             self.t_delta = delta;
-            let value_start = self.byte_pos();
-            if let Err(bad) = self.xor.read(&mut self.reader) {
-                let kind = Kind::BadXorWindow {
-                    exemplar,
-                    leading: bad.leading,
-                    significant: bad.significant,
-                };
-                return Err(self.corrupt(kind, value_start));
-            }
         }
+        self.read_value(exemplar)?;
         self.read_set_ref(exemplar)?;
         self.read_ids(exemplar, start)
+    }
+
+    /// `1`, a scale and an integer: a decimal; `0`: the first value's raw bits, or the
+    /// XOR against the previous one.
+    fn read_value(&mut self, exemplar: u16) -> Result<(), ExemplarError> {
+        let start = self.byte_pos();
+        if self.reader.read(1) == 1 {
+            let k = self.reader.read(decimal::SCALE_BITS) as u8;
+            let Some(m) = varbit::read_uvarint(&mut self.reader) else {
+                return Err(self.corrupt(Kind::VarintOverflow { exemplar }, start));
+            };
+            self.xor.v = decimal::from_decimal(k, varbit::unzigzag(m)).to_bits();
+        } else if self.read == 0 {
+            self.xor.v = self.reader.read_wide(64);
+        } else if let Err(bad) = self.xor.read(&mut self.reader) {
+            let kind = Kind::BadXorWindow {
+                exemplar,
+                leading: bad.leading,
+                significant: bad.significant,
+            };
+            return Err(self.corrupt(kind, start));
+        }
+        Ok(())
     }
 
     /// `0`: the previous set; `10` and an index: an earlier set; `11`: a new set.

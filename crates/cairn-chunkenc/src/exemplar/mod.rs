@@ -5,7 +5,8 @@
 //! change. A chunk stores them the way an XOR chunk stores samples, plus labels:
 //!
 //! - timestamps as delta-of-delta in the XOR chunk's buckets, values as the XOR chunk's
-//!   windowed XOR;
+//!   windowed XOR, or as a short decimal (a scale and an integer) where that is exact and
+//!   shorter;
 //! - label sets through a per-chunk dictionary: a set seen before in the chunk (same names,
 //!   same values apart from the IDs) costs one bit when it repeats the previous exemplar's
 //!   set, a short index otherwise; a new set is written once, byte-aligned, its strings
@@ -53,6 +54,7 @@
 use std::borrow::Cow;
 
 mod appender;
+mod decimal;
 mod error;
 mod iterator;
 
@@ -95,10 +97,10 @@ pub const TARGET_BYTES_PER_CHUNK: usize = 4096;
 /// The most bytes one exemplar within the limits ([`MAX_LABELS`], [`MAX_LABEL_BYTES`]) adds
 /// to a chunk of fewer than [`TARGET_BYTES_PER_CHUNK`] bytes.
 ///
-/// Timestamp, value and label-set reference take at most 159 bits, the padding before a new
+/// Timestamp, value and label-set reference take at most 160 bits, the padding before a new
 /// set 7; a new set at most 2 bytes of count, 128 labels of two 2-byte tags and the 1024
 /// bytes of text; the two ID slots at most 24 bits each beyond text already counted:
-/// 12 518 bits. `EXEMPLAR_FORMAT.md` spells the sum out.
+/// 12 519 bits. `EXEMPLAR_FORMAT.md` spells the sum out.
 pub const MAX_EXEMPLAR_BYTES: usize = 1_565;
 
 /// The largest an exemplar chunk gets when its writer cuts on [`ExemplarAppender::is_full`]:

@@ -49,9 +49,10 @@ impl Bits {
         self
     }
 
-    /// Exemplar 0 up to its set reference: timestamp 0 (varint byte 0), value 0.0.
+    /// Exemplar 0 up to its set reference: timestamp 0 (varint byte 0), value 0.0 in the
+    /// plain form (`0` and 64 raw bits), ending at bit 1 of byte 11.
     fn first(self) -> Self {
-        self.bytes(&[0x00]).bytes(&[0; 8])
+        self.bytes(&[0x00]).bits(0b0, 1).bits(0, 64)
     }
 
     /// `11`, padding: a new set whose count follows, at byte 12 after [`first`].
@@ -167,8 +168,8 @@ fn first_exemplar_without_a_set() {
 
 #[test]
 fn set_index_past_the_dictionary() {
-    // Three sets, each ending byte-aligned; then exemplar 3: same time (0), same value (0),
-    // `10` and the 2-bit index 3.
+    // Three sets, each ending byte-aligned; then exemplar 3: same time (0), same value
+    // (`0` plain, `0` same), `10` and the 2-bit index 3.
     let mut chunk = encode(&[
         exemplar(0, 0.0, &[]),
         exemplar(0, 0.0, &[("a", "")]),
@@ -178,7 +179,7 @@ fn set_index_past_the_dictionary() {
     let len = chunk.len();
     let base = chunk.clone();
     let chunk = Bits::after(chunk)
-        .bits(0, 2)
+        .bits(0, 3)
         .bits(0b10, 2)
         .bits(3, 2)
         .done();
@@ -200,7 +201,7 @@ fn set_index_past_the_dictionary() {
         )
     );
     // Index 2 is fine.
-    let ok = Bits::after(base).bits(0, 2).bits(0b10, 2).bits(2, 2).done();
+    let ok = Bits::after(base).bits(0, 3).bits(0b10, 2).bits(2, 2).done();
     assert_eq!(decode(&ok).unwrap()[3].2, [("b".to_owned(), String::new())]);
 }
 
@@ -375,14 +376,15 @@ fn id_slot_on_another_label() {
 
 #[test]
 fn timestamps_that_go_back_or_overflow() {
-    // Exemplar 1 with a delta of delta of -1 after a delta of 0: a delta of -1.
+    // Exemplar 1 with a delta of delta of -1 after a delta of 0: a delta of -1; then value
+    // `0` plain, `0` same, set `0` previous.
     let mut chunk = encode(&[exemplar(0, 0.0, &[])]);
     chunk[1] = 2;
     let len = chunk.len();
     let back = Bits::after(chunk.clone())
         .bits(0b10, 2)
         .bits(0x3fff, 14)
-        .bits(0, 2)
+        .bits(0, 3)
         .align()
         .done();
     let (kind, offset, msg) = error_of(&back);
@@ -402,7 +404,7 @@ fn timestamps_that_go_back_or_overflow() {
     let over = Bits::after(chunk)
         .bits(0b10, 2)
         .bits(10, 14)
-        .bits(0, 2)
+        .bits(0, 3)
         .align()
         .done();
     assert_eq!(error_of(&over).0, Kind::TimestampOutOfOrder { exemplar: 1 });
@@ -413,9 +415,11 @@ fn xor_window_over_64_bits() {
     let mut chunk = encode(&[exemplar(0, 0.0, &[])]);
     chunk[1] = 2;
     let len = chunk.len();
-    // Same time, then a value header `11` with 31 leading zeros and 63 significant bits.
+    // Same time, then the plain value form `0` and a header `11` with 31 leading zeros and
+    // 63 significant bits.
     let chunk = Bits::after(chunk)
         .bits(0, 1)
+        .bits(0b0, 1)
         .bits(0b11, 2)
         .bits(31, 5)
         .bits(63, 6)
@@ -438,6 +442,57 @@ fn xor_window_over_64_bits() {
              zero bits and 63 significant bits, more than 64"
         )
     );
+}
+
+#[test]
+fn decimal_value_varint_overflow() {
+    // Exemplar 0: timestamp 0, then a decimal value (`1`, scale 15) whose integer is 10
+    // bytes of 0xff, at bit 0 of byte 3.
+    let mut bits = Bits::chunk(1).bytes(&[0x00]).bits(0b1, 1).bits(15, 4);
+    for _ in 0..10 {
+        bits = bits.bits(0xff, 8);
+    }
+    let chunk = bits.bits(0, 3).bytes(&[0; 4]).done();
+    let (kind, offset, msg) = error_of(&chunk);
+    assert_eq!(kind, Kind::VarintOverflow { exemplar: 0 });
+    assert_eq!(offset, 3);
+    assert_eq!(
+        msg,
+        "exemplar chunk corrupt at byte offset 3: a varint of exemplar 0 does not fit in 64 bits"
+    );
+
+    // Exemplar 1: same time, then the same at bit 1 of the byte after exemplar 0.
+    let mut chunk = encode(&[exemplar(0, 0.0, &[])]);
+    chunk[1] = 2;
+    let len = chunk.len();
+    let mut bits = Bits::after(chunk).bits(0, 1).bits(0b1, 1).bits(0, 4);
+    for _ in 0..10 {
+        bits = bits.bits(0xff, 8);
+    }
+    let chunk = bits.bits(0, 2).bytes(&[0; 4]).done();
+    assert_eq!(
+        error_of(&chunk),
+        (
+            Kind::VarintOverflow { exemplar: 1 },
+            len,
+            format!(
+                "exemplar chunk corrupt at byte offset {len}: a varint of exemplar 1 does not fit in 64 bits"
+            )
+        )
+    );
+}
+
+#[test]
+fn any_decimal_decodes() {
+    // Scale 15 and the largest zigzag integer, `u64::MAX` (i64::MIN), which no writer
+    // stores: the reader divides it all the same. Then `11`, 1 padding bit, an empty set.
+    let mut bits = Bits::chunk(1).bytes(&[0x00]).bits(0b1, 1).bits(15, 4);
+    for b in [0xff; 9].into_iter().chain([0x01]) {
+        bits = bits.bits(b, 8);
+    }
+    let chunk = bits.bits(0b11, 2).align().bytes(&[0x00]).done();
+    let want = i64::MIN as f64 / 1e15;
+    assert_eq!(decode(&chunk).unwrap(), [exemplar(0, want, &[])]);
 }
 
 #[test]

@@ -28,7 +28,9 @@ proptest! {
         flips in prop::collection::vec(any::<prop::sample::Index>(), 1..4),
     ) {
         let shape = Shape { span_id: seed % 2 == 0, service: seed % 3 == 0 };
-        let mut chunk = encode(&realistic(n, shape, Latency::NanosAsSeconds, seed));
+        // Whole milliseconds mix decimal and XOR values; seconds from ns are mostly decimals.
+        let latency = if seed % 5 < 2 { Latency::WholeMs } else { Latency::NanosAsSeconds };
+        let mut chunk = encode(&realistic(n, shape, latency, seed));
         let bits = chunk.len() * 8;
         for flip in flips {
             let bit = flip.index(bits);

@@ -95,6 +95,9 @@ pub(crate) enum Latency {
     /// Seconds from nanoseconds, `ns as f64 / 1e9`, as Go's `time.Duration.Seconds()`: a
     /// full 52-bit mantissa.
     NanosAsSeconds,
+    /// Seconds printed to the microsecond and parsed back (`0.473598`): the same double as
+    /// `us as f64 / 1e6`, a full mantissa too, but a decimal of 6 places.
+    MicrosAsSeconds,
 }
 
 impl Latency {
@@ -104,6 +107,7 @@ impl Latency {
         match self {
             Latency::WholeMs => ms as f64,
             Latency::NanosAsSeconds => (ms * 1_000_000 + rng.below(1_000_000)) as f64 / 1e9,
+            Latency::MicrosAsSeconds => (ms * 1_000 + rng.below(1_000)) as f64 / 1e6,
         }
     }
 }

@@ -26,6 +26,9 @@ fn value() -> impl Strategy<Value = u64> {
     prop_oneof![
         3 => (0u32..5_000).prop_map(|ms| f64::from(ms).to_bits()),
         2 => (0.0f64..10.0).prop_map(f64::to_bits),
+        // Short decimals of either sign, as an exposition prints them (the decimal form).
+        2 => (-10_000_000i64..10_000_000, 0i32..16)
+            .prop_map(|(m, k)| (m as f64 / 10f64.powi(k)).to_bits()),
         3 => any::<u64>(),
         1 => prop_oneof![
             Just(STALE_NAN),
@@ -180,6 +183,34 @@ proptest! {
         prop_assert_eq!(app.bytes(), &before[..]);
         prop_assert_eq!(app.num_exemplars(), exemplars.len());
     }
+}
+
+/// Values at the edges of the decimal form: every scale, the largest exact integers, and
+/// decimals whose double is not the shortest, all bit for bit.
+#[test]
+fn decimal_values_survive() {
+    let mut values = vec![
+        0.1,
+        -0.1,
+        0.473598,
+        -2.5,
+        1e-15,
+        123_456_789.012_345,
+        9_007_199_254_740_991.0,
+        -9_007_199_254_740_991.0,
+        9_007_199_254_740_992.0,
+        1e15,
+        1e16,
+        0.1 + 0.2,
+        1.0 / 3.0,
+    ];
+    values.extend((0..16).map(|k| 7.0 / 10f64.powi(k)));
+    let exemplars: Vec<Owned> = values
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| exemplar(i as i64, v, &[("a", "b")]))
+        .collect();
+    assert_eq!(decode(&encode(&exemplars)).unwrap(), exemplars);
 }
 
 #[test]
