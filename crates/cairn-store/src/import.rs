@@ -128,6 +128,34 @@ impl<'db> Importer<'db> {
         Ok(i)
     }
 
+    /// Adds samples of the series keyed `key` in one call (see
+    /// [`Importer::add_sample_keyed`]); returns the series' index as that does.
+    ///
+    /// # Errors
+    /// Writing blocks when the buffer is full.
+    pub fn add_samples_keyed(
+        &mut self,
+        key: &[u8],
+        labels: impl FnOnce() -> Labels,
+        samples: Vec<(TimestampMs, f64)>,
+    ) -> Result<usize, Error> {
+        let i = self.series_index(key, labels);
+        let n = samples.len();
+        if let Some(s) = self.series.get_mut(i) {
+            if s.samples.is_empty() {
+                s.samples = samples;
+            } else {
+                s.samples.extend(samples);
+            }
+        }
+        self.summary.samples += n as u64;
+        self.buffered += n;
+        if self.buffered >= self.db.options().import_buffer_samples {
+            self.flush()?;
+        }
+        Ok(i)
+    }
+
     /// Adds a sample.
     ///
     /// # Errors

@@ -28,6 +28,10 @@ pub(crate) struct Args {
     /// Print the summary as JSON.
     #[arg(long)]
     json: bool,
+    /// Parse each file in this many parts at once (default: one per core for files of
+    /// 8 MiB or more, else one).
+    #[arg(long)]
+    threads: Option<std::num::NonZeroUsize>,
     /// Files whose samples carry timestamps, as `promtool tsdb create-blocks-from
     /// openmetrics` takes them (several scrapes of a series in one file are fine).
     #[arg(required = true)]
@@ -58,7 +62,17 @@ pub(crate) fn run(args: &Args) -> ExitCode {
             FormatArg::Openmetrics => Format::OpenMetrics,
             FormatArg::Prometheus => Format::PrometheusText,
         };
-        match import_file(&mut importer, file, &buf, format, &mut errors) {
+        let threads = args.threads.map_or_else(
+            || {
+                if buf.len() < PARALLEL_MIN_BYTES {
+                    1
+                } else {
+                    std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+                }
+            },
+            std::num::NonZero::get,
+        );
+        match import_file(&mut importer, file, &buf, format, threads, &mut errors) {
             Ok(()) => {}
             Err(e) => {
                 eprintln!("{}: import failed: {e}", args.data.display());
@@ -141,11 +155,116 @@ fn rejected_samples(rejected: &std::collections::BTreeMap<Rejection, u64>) -> u6
         .sum()
 }
 
+/// Files below this are parsed on one thread.
+const PARALLEL_MIN_BYTES: usize = 8 << 20;
+
+/// One series as a part of a file parsed it.
+struct PartSeries {
+    key: Box<[u8]>,
+    labels: Labels,
+    samples: Vec<(i64, f64)>,
+    exemplars: Vec<(i64, f64, Labels)>,
+}
+
+/// What one part of a file held: its series in first-seen order, its bad lines (line
+/// numbers within the part), and its samples without a timestamp.
+#[derive(Default)]
+struct Part {
+    series: Vec<PartSeries>,
+    errors: Vec<(u32, u32, String)>,
+    without_timestamp: u64,
+}
+
+/// Where to cut `buf` into `parts` pieces, at line starts.
+fn split_points(buf: &[u8], parts: usize) -> Vec<usize> {
+    let mut points = vec![0];
+    for i in 1..parts {
+        let guess = buf.len() * i / parts;
+        let at = buf
+            .get(guess..)
+            .and_then(|rest| rest.iter().position(|&b| b == b'\n'))
+            .map_or(buf.len(), |nl| guess + nl + 1);
+        if at > *points.last().unwrap_or(&0) && at < buf.len() {
+            points.push(at);
+        }
+    }
+    points.push(buf.len());
+    points
+}
+
+/// Parses one part. Lines are independent for import (family metadata only types them), so
+/// a part can start anywhere a line starts; only the last part holds `# EOF`, so the others'
+/// missing-`# EOF` error is not one.
+fn parse_part(part: &[u8], format: Format, last: bool, progress: &indicatif::ProgressBar) -> Part {
+    let mut out = Part::default();
+    let mut index: std::collections::HashMap<Box<[u8]>, usize> = std::collections::HashMap::new();
+    let mut key = Vec::new();
+    let mut n = 0u64;
+    let mut reported = 0usize;
+    for entry in Parser::new(part, format, Mode::Scrape) {
+        let sample = match entry {
+            Ok(Entry::Sample(s)) => s,
+            Ok(_) => continue,
+            Err(e) if !last && e.kind() == cairn_expfmt::ErrorKind::Eof => continue,
+            Err(e) => {
+                out.errors
+                    .push((e.line(), e.column(), e.message().to_string()));
+                continue;
+            }
+        };
+        n += 1;
+        if n.is_multiple_of(65_536) {
+            // The sample's name borrows from `part`: its address says how far the parser is.
+            let at = (sample.name.raw().as_ptr() as usize).saturating_sub(part.as_ptr() as usize);
+            progress.inc((at - reported) as u64);
+            reported = at;
+        }
+        let Some(t) = sample.timestamp else {
+            out.without_timestamp += 1;
+            continue;
+        };
+        sample_key(&sample, &mut key);
+        let i = match index.get(key.as_slice()) {
+            Some(&i) => i,
+            None => {
+                out.series.push(PartSeries {
+                    key: key.as_slice().into(),
+                    labels: sample_labels(&sample),
+                    samples: Vec::new(),
+                    exemplars: Vec::new(),
+                });
+                index.insert(key.as_slice().into(), out.series.len() - 1);
+                out.series.len() - 1
+            }
+        };
+        let Some(series) = out.series.get_mut(i) else {
+            continue;
+        };
+        series.samples.push((t, sample.value));
+        if let Some(e) = &sample.exemplar {
+            let labels = Labels::from_pairs(e.labels.iter().map(|l| {
+                (
+                    l.name.unescaped().into_owned(),
+                    l.value.unescaped().into_owned(),
+                )
+            }));
+            series
+                .exemplars
+                .push((e.timestamp.unwrap_or(t), e.value, labels));
+        }
+    }
+    progress.inc((part.len() - reported) as u64);
+    out
+}
+
+/// Imports one file: cut at line starts into `threads` parts, parsed in parallel, then handed to the importer part after part, so each series'
+/// samples keep the file's order (of two samples at one timestamp, the first is kept).
 fn import_file(
     importer: &mut Importer<'_>,
     file: &std::path::Path,
     buf: &[u8],
     format: Format,
+    threads: usize,
     errors: &mut usize,
 ) -> Result<(), cairn_store::Error> {
     let progress = indicatif::ProgressBar::new(buf.len() as u64);
@@ -156,51 +275,55 @@ fn import_file(
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     progress.set_message(file.display().to_string());
-    let parser = Parser::new(buf, format, Mode::Scrape);
-    let mut key = Vec::new();
-    let mut n = 0u64;
-    for entry in parser {
-        let sample = match entry {
-            Ok(Entry::Sample(s)) => s,
-            Ok(_) => continue,
-            Err(e) => {
-                *errors += 1;
-                if *errors <= MAX_ERRORS_SHOWN {
-                    progress.suspend(|| {
-                        eprintln!(
-                            "{}:{}:{}: {}",
-                            file.display(),
-                            e.line(),
-                            e.column(),
-                            e.message()
-                        );
-                    });
-                }
-                continue;
-            }
-        };
-        n += 1;
-        if n.is_multiple_of(65_536) {
-            // The sample's name borrows from `buf`: its address says how far the parser is.
-            let at = (sample.name.raw().as_ptr() as usize).saturating_sub(buf.as_ptr() as usize);
-            progress.set_position(at as u64);
-        }
-        let Some(t) = sample.timestamp else {
-            importer.reject(Rejection::SampleWithoutTimestamp);
-            continue;
-        };
-        sample_key(&sample, &mut key);
-        let series = importer.add_sample_keyed(&key, || sample_labels(&sample), t, sample.value)?;
-        if let Some(e) = &sample.exemplar {
-            let labels = Labels::from_pairs(e.labels.iter().map(|l| {
-                (
-                    l.name.unescaped().into_owned(),
-                    l.value.unescaped().into_owned(),
-                )
-            }));
-            importer.add_exemplar_to(series, e.timestamp.unwrap_or(t), e.value, labels);
-        }
-    }
+    let points = split_points(buf, threads);
+    let bounds: Vec<(usize, usize)> = points.windows(2).map(|w| (w[0], w[1])).collect();
+    let parts: Vec<Part> = std::thread::scope(|scope| {
+        let handles: Vec<_> = bounds
+            .iter()
+            .enumerate()
+            .map(|(i, &(a, b))| {
+                let part = buf.get(a..b).unwrap_or_default();
+                let last = i + 1 == bounds.len();
+                let progress = progress.clone();
+                scope.spawn(move || parse_part(part, format, last, &progress))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    });
     progress.finish_and_clear();
+    let mut line_offset = 0u32;
+    for (part, &(a, b)) in parts.into_iter().zip(&bounds) {
+        for (line, column, message) in part.errors {
+            *errors += 1;
+            if *errors <= MAX_ERRORS_SHOWN {
+                eprintln!(
+                    "{}:{}:{}: {message}",
+                    file.display(),
+                    line + line_offset,
+                    column
+                );
+            }
+        }
+        for _ in 0..part.without_timestamp {
+            importer.reject(Rejection::SampleWithoutTimestamp);
+        }
+        for s in part.series {
+            let labels = s.labels;
+            let series = importer.add_samples_keyed(&s.key, || labels, s.samples)?;
+            for (t, v, labels) in s.exemplars {
+                importer.add_exemplar_to(series, t, v, labels);
+            }
+        }
+        let lines = buf
+            .get(a..b)
+            .map_or(0, |p| p.iter().filter(|&&c| c == b'\n').count());
+        line_offset = line_offset.saturating_add(u32::try_from(lines).unwrap_or(u32::MAX));
+    }
     Ok(())
 }

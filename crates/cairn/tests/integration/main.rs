@@ -8,5 +8,6 @@
 
 mod check;
 mod crash;
+mod import;
 mod promtool_diff;
 mod promtool_format;
