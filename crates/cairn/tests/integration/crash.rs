@@ -182,9 +182,10 @@ fn sigkill_at_random_points_loses_no_acknowledged_commit() {
 fn an_interrupted_import_completes_when_run_again() {
     use std::fmt::Write as _;
     let dir = tempfile::tempdir().unwrap();
-    // 40 series × 4000 scrapes of 15 s (16.7 h, nine 2 h windows), exemplars on some.
+    // 60 series × 4000 scrapes of 15 s (16.7 h, nine 2 h windows), exemplars on some: over
+    // 8 MiB, so `cairn import` reads it in halves and parses it in parts.
     let mut om = String::from("# TYPE load gauge\n");
-    for s in 0..40 {
+    for s in 0..60 {
         for step in 0..4000u64 {
             let t = 1_700_000_000_000 + step * 15_000 + s;
             write!(
@@ -210,6 +211,11 @@ fn an_interrupted_import_completes_when_run_again() {
     }
     om.push_str("# EOF\n");
     let file = dir.path().join("history.om.txt");
+    assert!(
+        om.len() > 8 << 20,
+        "{} bytes: too small for the parallel path",
+        om.len()
+    );
     std::fs::write(&file, om).unwrap();
     let run = |data: &std::path::Path| {
         Command::new(env!("CARGO_BIN_EXE_cairn"))
@@ -241,7 +247,7 @@ fn an_interrupted_import_completes_when_run_again() {
     let clean = dir.path().join("clean");
     assert!(run(&clean).wait().unwrap().success());
     let want = (dump(&clean, &[]), dump(&clean, &["--exemplars"]));
-    assert_eq!(want.0.iter().filter(|&&b| b == b'\n').count(), 160_000);
+    assert_eq!(want.0.iter().filter(|&&b| b == b'\n').count(), 240_000);
 
     let data = dir.path().join("killed");
     let mut rng = Lcg(0x5eed);
