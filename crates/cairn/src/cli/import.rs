@@ -228,11 +228,37 @@ fn parse_part(part: &[u8], format: Format, last: bool, progress: &indicatif::Pro
     let mut key = Vec::new();
     let mut n = 0u64;
     let mut reported = 0usize;
+    // Where the part's last line starts: the missing-`# EOF` error of a part that is not the
+    // file's last is reported there, and is not an error of the file.
+    let last_line = part
+        .get(..part.len().saturating_sub(1))
+        .and_then(|p| p.iter().rposition(|&b| b == b'\n'))
+        .map_or(0, |nl| nl + 1);
+    let mut eof_reported = false;
     for entry in Parser::new(part, format, Mode::Scrape) {
         let sample = match entry {
             Ok(Entry::Sample(s)) => s,
+            Ok(Entry::Eof) if !last && !eof_reported => {
+                // `# EOF` as this part's last line, with more of the file after it.
+                let before = part.get(..last_line).unwrap_or_default();
+                let line = memchr::memchr_iter(b'\n', before).count() + 1;
+                let message = "expected end of input after \"# EOF\", found more lines";
+                out.errors
+                    .push((u32::try_from(line).unwrap_or(u32::MAX), 1, message.into()));
+                continue;
+            }
             Ok(_) => continue,
-            Err(e) if !last && e.kind() == cairn_expfmt::ErrorKind::Eof => continue,
+            Err(e)
+                if !last && e.kind() == cairn_expfmt::ErrorKind::Eof && e.offset() >= last_line =>
+            {
+                continue;
+            }
+            Err(e) if e.kind() == cairn_expfmt::ErrorKind::Eof => {
+                eof_reported = true;
+                out.errors
+                    .push((e.line(), e.column(), e.message().to_string()));
+                continue;
+            }
             Err(e) => {
                 out.errors
                     .push((e.line(), e.column(), e.message().to_string()));

@@ -44,3 +44,36 @@ fn bad_lines_are_reported_at_their_line_and_the_rest_imported() {
         assert_eq!(summary["parse_errors"], 1, "threads {threads}: {summary}");
     }
 }
+
+#[test]
+fn an_eof_line_before_the_end_is_an_error_however_the_file_is_cut() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("# TYPE load gauge\n");
+    for i in 0..1000 {
+        if i == 500 {
+            text.push_str("# EOF\n"); // line 502
+        }
+        writeln!(
+            text,
+            "load{{s=\"{}\"}} {i} {}.000",
+            i % 7,
+            1_700_000_000 + i
+        )
+        .unwrap();
+    }
+    text.push_str("# EOF\n");
+    let file = dir.path().join("early-eof.om.txt");
+    std::fs::write(&file, &text).unwrap();
+    for threads in ["1", "2", "3", "7"] {
+        let data = dir.path().join(format!("db{threads}"));
+        let out = Command::new(env!("CARGO_BIN_EXE_cairn"))
+            .args(["import", "--threads", threads, "--data"])
+            .arg(&data)
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "threads {threads}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("EOF"), "threads {threads}: {stderr}");
+    }
+}
