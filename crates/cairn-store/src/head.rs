@@ -66,6 +66,10 @@ pub(crate) struct MemSeries {
     /// Whether the series' record is in the log. A series is created when an appender first
     /// names it and logged with the first commit that uses it.
     pub(crate) logged: bool,
+    /// The head's truncation count when the series was created: a series never logged is
+    /// dropped once it is empty and a truncation older than it has passed (an appender that
+    /// named it and never committed), not sooner (one may be about to commit it).
+    born: u32,
     chunks: Vec<HeadChunkMeta>,
     open: Option<OpenChunk>,
     /// When the open chunk is cut, at the latest: Prometheus' rule, which spreads a window's
@@ -83,10 +87,11 @@ pub(crate) struct MemSeries {
 }
 
 impl MemSeries {
-    fn new(labels: CompactLabels) -> MemSeries {
+    fn new(labels: CompactLabels, born: u32) -> MemSeries {
         MemSeries {
             labels,
             logged: false,
+            born,
             chunks: Vec::new(),
             open: None,
             next_at: TimestampMs::MIN,
@@ -378,6 +383,8 @@ pub(crate) struct Head {
     exemplar_options: ExemplarOptions,
     exemplars: u64,
     exemplars_evicted: u64,
+    /// How many times [`Head::truncate`] ran.
+    truncations: u32,
 }
 
 impl Head {
@@ -399,6 +406,7 @@ impl Head {
             exemplar_options,
             exemplars: 0,
             exemplars_evicted: 0,
+            truncations: 0,
         }
     }
 
@@ -484,7 +492,8 @@ impl Head {
             }
         }
         self.index.add(id, labels);
-        self.series.insert(r, Box::new(MemSeries::new(packed)));
+        self.series
+            .insert(r, Box::new(MemSeries::new(packed, self.truncations)));
         self.next_ref = self.next_ref.max(r.saturating_add(1));
         Ok(())
     }
@@ -935,8 +944,9 @@ impl Head {
     }
 
     /// After the window ending at `end` went into a block: drops every chunk before it,
-    /// raises the lower bound to `end`, and removes series left with nothing (unless an
-    /// appender may still be about to log them: unlogged series stay).
+    /// raises the lower bound to `end`, and removes series left with nothing: logged ones,
+    /// and unlogged ones created before the previous truncation (an appender that names a
+    /// series and commits within one truncation keeps it).
     pub(crate) fn truncate(&mut self, end: TimestampMs) {
         self.min_valid = self.min_valid.max(end);
         let mut mint = TimestampMs::MAX;
@@ -972,7 +982,7 @@ impl Head {
             } else if let Some(open) = &s.ex_open {
                 mint = mint.min(open.mint);
             }
-            if s.is_empty() && s.logged {
+            if s.is_empty() && (s.logged || s.born != self.truncations) {
                 removed.push(r);
             }
         }
@@ -984,6 +994,7 @@ impl Head {
         if mint == TimestampMs::MAX {
             self.maxt = TimestampMs::MIN;
         }
+        self.truncations = self.truncations.wrapping_add(1);
     }
 
     fn remove_series(&mut self, r: u64) {

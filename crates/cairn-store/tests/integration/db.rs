@@ -1958,3 +1958,28 @@ proptest! {
         }
     }
 }
+
+/// A series an appender named but never committed is dropped from the head after two
+/// truncations (one may pass while an appender is about to commit it).
+#[test]
+fn series_named_but_never_committed_do_not_stay_in_the_head() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(dir.path(), Options::default().block_range_ms(60_000));
+    let mut app = db.appender();
+    let ghost = labels(&[("__name__", "ghost")]);
+    app.series_ref(&ghost).unwrap();
+    app.rollback();
+    let live = labels(&[("__name__", "live")]);
+    let mut count_after = Vec::new();
+    for minute in 0..6 {
+        for sec in (0..60).step_by(10) {
+            app.append(&live, DAY_START + minute * 60_000 + sec * 1000, 1.0)
+                .unwrap();
+        }
+        app.commit().unwrap();
+        count_after.push(db.stats().unwrap().head_series);
+    }
+    assert_eq!(count_after.first(), Some(&2), "{count_after:?}");
+    assert_eq!(count_after.last(), Some(&1), "{count_after:?}");
+    assert!(query_all(&db).iter().all(|s| s.labels != ghost));
+}
