@@ -4,10 +4,13 @@
 //! spend more than a kilobyte each on that alone. The head instead keeps each series' labels
 //! as one allocation: for each label in name order, the name's length (uvarint), the name,
 //! the value's length (uvarint) and the value. Names and values are UTF-8, as they came in.
+//! (The string layout is the WAL records' `put_str`.)
 
 use std::hash::Hasher;
 
 use cairn_model::Labels;
+
+use crate::record::buf::put_str;
 
 /// A series' labels in one allocation, sorted by name.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -69,16 +72,6 @@ impl<'a> Iterator for Pairs<'a> {
         let value = take_str(&mut self.rest)?;
         Some((name, value))
     }
-}
-
-fn put_str(buf: &mut Vec<u8>, s: &str) {
-    let mut len = s.len();
-    while len >= 0x80 {
-        buf.push((len as u8) | 0x80);
-        len >>= 7;
-    }
-    buf.push(len as u8);
-    buf.extend_from_slice(s.as_bytes());
 }
 
 /// Reads back what [`put_str`] wrote. The bytes never come from outside the process (the

@@ -73,8 +73,10 @@ pub const HEADER_LEN: usize = FIRST_EXEMPLAR_OFFSET;
 ///
 /// cairn's own: outside the range Prometheus uses (0 to 3) and without Prometheus' head
 /// chunk out-of-order bit (`0x80`). Exemplar chunks never go into Prometheus-compatible
-/// chunk files. A changed layout gets a new encoding byte, never a reused one.
-pub const ENCODING_EXEMPLAR: u8 = 0x45;
+/// chunk files. A changed layout gets a new encoding byte, never a reused one: `0x45` was
+/// version 1 (values always raw or XOR), never released and no longer read; `0x46` is
+/// version 2 (short decimal values stored as digits).
+pub const ENCODING_EXEMPLAR: u8 = 0x46;
 
 /// Most labels one exemplar may carry; [`ExemplarAppender::append`] refuses more.
 ///

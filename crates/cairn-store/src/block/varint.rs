@@ -6,19 +6,8 @@ use super::error::{ErrorKind, Fault};
 /// The longest varint of a 64-bit value: 10 groups of 7 bits.
 pub(crate) const MAX_VARINT_LEN: usize = 10;
 
-/// Appends `x` as an unsigned LEB128 varint.
-pub(crate) fn put_uvarint(buf: &mut Vec<u8>, mut x: u64) {
-    while x >= 0x80 {
-        buf.push((x & 0x7f) as u8 | 0x80);
-        x >>= 7;
-    }
-    buf.push(x as u8);
-}
-
-/// Appends `x` zigzag-encoded (0, -1, 1, -2, … become 0, 1, 2, 3, …).
-pub(crate) fn put_varint(buf: &mut Vec<u8>, x: i64) {
-    put_uvarint(buf, ((x << 1) ^ (x >> 63)).cast_unsigned());
-}
+// The writers are the WAL records' (the same Go-compatible varints).
+pub(crate) use crate::record::buf::{put_uvarint, put_varint};
 
 /// A read position in a byte slice; failures carry the absolute offset of the field.
 #[derive(Debug)]

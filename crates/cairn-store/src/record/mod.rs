@@ -40,7 +40,7 @@ use std::iter::FusedIterator;
 
 use cairn_model::TimestampMs;
 
-mod buf;
+pub(crate) mod buf;
 mod error;
 #[doc(hidden)]
 pub mod fuzzing;
